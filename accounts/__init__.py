@@ -1,0 +1,1 @@
+"""Users, roles (viewer / operator / admin), API tokens and sign-in throttling."""

@@ -1,0 +1,1 @@
+"""Alert rules, alerts and their log, triggers and notifiers, inbound webhook sources."""

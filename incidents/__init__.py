@@ -1,0 +1,1 @@
+"""Incidents, updates, affected monitors, maintenance windows and their lifecycle."""

@@ -1,0 +1,1 @@
+"""Monitors, check runners (one module per kind), results, rollups and scheduling."""

@@ -1,0 +1,21 @@
+"""Top-level URLs: console, API, heartbeat push, health, and (later) the public pages."""
+
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from monitors.views_push import push
+
+from .health import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="monitors:list", permanent=False)),
+    path("healthz", healthz, name="healthz"),
+    path("push/<str:token>", push, name="push"),
+    path("accounts/", include("accounts.urls")),
+    path("console/", include("monitors.urls")),
+    path("console/users/", include("accounts.urls_console")),
+    path("api/v1/", include("monitors.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
