@@ -65,6 +65,7 @@ def targets_for(
     )
     for monitor_id, tags in member_tags.items():
         ctx.members[monitor_id] = [tag_to_id[t] for t in tags if t in tag_to_id]
+    ctx.tags = {t.monitor_id: t.tag for t in targets} | {v: k for k, v in tag_to_id.items()}
     state_ids = {t.monitor_id for t in targets} | set(tag_to_id.values())
     for s in MonitorState.objects.filter(monitor_id__in=state_ids).only(
         "monitor_id", "status", "last_push_at", "last_latency_ms", "last_message"
@@ -79,8 +80,13 @@ def targets_for(
 
 
 async def _run_one(
-    target: CheckTarget, ctx: RunContext, gate: asyncio.Semaphore
+    target: CheckTarget, ctx: RunContext, gate: asyncio.Semaphore, due_at: datetime | None
 ) -> tuple[datetime, Outcome | None]:
+    if due_at is not None:
+        # Claimed up to one tick ahead: start on time, not early.
+        wait = (due_at - timezone.now()).total_seconds()
+        if wait > 0:
+            await asyncio.sleep(wait)
     async with gate:
         started = timezone.now()
         try:
@@ -97,12 +103,16 @@ async def _run_one(
 
 
 async def run_targets(
-    targets: list[CheckTarget], ctx: RunContext
+    targets: list[CheckTarget], ctx: RunContext, due: dict[int, datetime] | None = None
 ) -> list[tuple[datetime, Outcome | None]]:
-    """Run every target concurrently (bounded); results in the order of ``targets``."""
+    """Run every target concurrently (bounded), each not before its ``due`` time
+    when given; results in the order of ``targets``."""
     gate = asyncio.Semaphore(settings.BEACON_CHECK_CONCURRENCY)
+    due = due or {}
     try:
-        return await asyncio.gather(*(_run_one(t, ctx, gate) for t in targets))
+        return await asyncio.gather(
+            *(_run_one(t, ctx, gate, due.get(t.monitor_id)) for t in targets)
+        )
     finally:
         await ctx.aclose()
 
@@ -113,7 +123,7 @@ def run_batch(items: list[tuple[int, datetime]]) -> int:
         return 0
     due = dict(items)
     targets, ctx = targets_for(list(due), now=timezone.now())
-    outcomes = asyncio.run(run_targets(targets, ctx))
+    outcomes = asyncio.run(run_targets(targets, ctx, due))
     results = [
         NewResult(
             monitor_id=target.monitor_id,

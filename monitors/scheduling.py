@@ -9,7 +9,7 @@ way a slot is handed out once, however many beat processes tick.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 
@@ -17,12 +17,19 @@ from .models import MonitorState
 from .transitions import next_due
 
 
-def claim_due(now: datetime, limit: int) -> list[tuple[int, datetime]]:
-    """Claim up to ``limit`` due checks, oldest first; return (monitor_id, due_at) pairs."""
+def claim_due(
+    now: datetime, limit: int, lookahead: timedelta = timedelta(0)
+) -> list[tuple[int, datetime]]:
+    """Claim up to ``limit`` checks due by ``now + lookahead``, oldest first.
+
+    Returns (monitor_id, due_at) pairs. Claiming a little ahead (one beat
+    tick) lets the worker start each check on its due time instead of up to
+    a tick late; the worker waits for ``due_at`` before running it.
+    """
     with transaction.atomic():
         qs = MonitorState.objects.filter(
             next_check_at__isnull=False,
-            next_check_at__lte=now,
+            next_check_at__lte=now + lookahead,
             monitor__is_active=True,
         ).order_by("next_check_at")
         if connection.features.has_select_for_update_skip_locked:

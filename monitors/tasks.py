@@ -28,7 +28,8 @@ DISPATCH_TICK = "dispatch_due_checks"
 def dispatch_due_checks() -> int:
     """Claim due checks and queue them in batches; return how many were claimed."""
     now = timezone.now()
-    claimed = claim_due(now, settings.BEACON_MAX_CLAIM_PER_TICK)
+    lookahead = timedelta(seconds=settings.BEACON_DISPATCH_LOOKAHEAD_SECONDS)
+    claimed = claim_due(now, settings.BEACON_MAX_CLAIM_PER_TICK, lookahead)
     SchedulerTick.objects.update_or_create(
         name=DISPATCH_TICK, defaults={"last_at": now, "claimed": len(claimed)}
     )

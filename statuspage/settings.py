@@ -8,7 +8,9 @@ defaults: a SQLite file and Celery's file-system broker under the data dir.
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -110,8 +112,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # Tests on SQLite use a file, so Celery worker subprocesses in the
-    # end-to-end tests can open the same database.
-    _db["TEST"] = {"NAME": str(DATA_DIR / "test-beacon.sqlite3")}
+    # end-to-end tests can open the same database; one per test process, so
+    # concurrent test runs never share it.
+    _db["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"beacon-test-{os.getpid()}.sqlite3")}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -139,6 +142,9 @@ else:
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # The file-system transport polls; 1 s (kombu's default) would add up to a
+        # second of schedule lag to every check.
+        "polling_interval": 0.1,
     }
 
 CELERY_TASK_IGNORE_RESULT = True
@@ -214,6 +220,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on a missing root before collectstatic
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -225,6 +232,15 @@ WHITENOISE_USE_FINDERS = True
 # How often beat asks for due checks, and how many monitors go in one queued batch.
 BEACON_TICK_SECONDS = env_float("BEACON_TICK_SECONDS", 2.0, minimum=0.5)
 BEACON_BATCH_SIZE = env_int("BEACON_BATCH_SIZE", 50, minimum=1)
+# Checks due within this many seconds are claimed now and started on time by the
+# worker, so schedule lag does not include the wait for the next tick.
+BEACON_DISPATCH_LOOKAHEAD_SECONDS = env_float(
+    "BEACON_DISPATCH_LOOKAHEAD_SECONDS", BEACON_TICK_SECONDS, minimum=0
+)
+if BEACON_DISPATCH_LOOKAHEAD_SECONDS > 8:
+    raise ConfigError(
+        "BEACON_DISPATCH_LOOKAHEAD_SECONDS must be at most 8 (below the 10 s minimum interval)"
+    )
 # Most monitors one tick may claim; the rest stay due for the next tick.
 BEACON_MAX_CLAIM_PER_TICK = env_int("BEACON_MAX_CLAIM_PER_TICK", 2000, minimum=1)
 # Concurrent checks inside one batch.
@@ -234,6 +250,8 @@ BEACON_RESULT_RETENTION_DAYS = env_int("BEACON_RESULT_RETENTION_DAYS", 30, minim
 BEACON_PRUNE_BATCH_SIZE = env_int("BEACON_PRUNE_BATCH_SIZE", 5000, minimum=100)
 # /healthz calls the scheduler down when the last tick is older than this.
 BEACON_SCHEDULER_STALE_SECONDS = env_int("BEACON_SCHEDULER_STALE_SECONDS", 60, minimum=5)
+# Only environment variables with this prefix may be used as $NAME in HTTP checks.
+BEACON_CHECK_ENV_PREFIX = env_str("BEACON_CHECK_ENV_PREFIX", "CHECK_")
 # Outgoing checks identify themselves with this User-Agent.
 BEACON_USER_AGENT = env_str("BEACON_USER_AGENT", "Beacon-Monitor/0.1 (+self-hosted status page)")
 

@@ -84,6 +84,8 @@ class RunContext:
     states: dict[int, StateSnapshot] = field(default_factory=dict)
     # group monitor id -> member monitor ids (resolved from the config's tags)
     members: dict[int, list[int]] = field(default_factory=dict)
+    # monitor id -> tag, for every monitor in ``states`` (readable messages)
+    tags: dict[int, str] = field(default_factory=dict)
     http: dict[str, Any] = field(default_factory=dict)
 
     async def aclose(self) -> None:
