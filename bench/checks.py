@@ -90,7 +90,7 @@ def main() -> int:
     env = dict(os.environ)
     env["BEACON_DATA_DIR"] = str(data_dir)
     env["DJANGO_SETTINGS_MODULE"] = "statuspage.settings"
-    env["BEACON_SECRET_KEY"] = "bench"  # noqa: S105 - throwaway benchmark database
+    env["BEACON_SECRET_KEY"] = "bench"
     env["BEACON_TICK_SECONDS"] = str(args.tick)
     env["BEACON_BATCH_SIZE"] = str(args.batch_size)
     env["BEACON_LOG_LEVEL"] = "WARNING"

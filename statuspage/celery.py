@@ -3,6 +3,10 @@
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
+
+# The embedded broker (no REDIS_URL): see statuspage/fsbroker.py.
+TRANSPORT_ALIASES.setdefault("beaconfs", "statuspage.fsbroker:Transport")
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statuspage.settings")
 
