@@ -65,8 +65,21 @@ def _default(sfield: serializers.Field) -> Any:
     return default() if callable(default) else default
 
 
+_ACRONYMS = {"url": "URL", "json": "JSON", "tls": "TLS", "dns": "DNS", "http": "HTTP", "ip": "IP"}
+_UNITS = {"ms": "(ms)", "seconds": "(seconds)", "days": "(days)"}
+
+
 def _label(name: str, sfield: serializers.Field) -> str:
-    return str(sfield.label) if sfield.label else name.replace("_", " ").capitalize()
+    """The serializer's label, else the name in words: ``json_path`` -> "JSON path",
+    ``degraded_above_ms`` -> "Degraded above (ms)"."""
+    if sfield.label:
+        return str(sfield.label)
+    words = name.split("_")
+    if len(words) > 1 and words[-1] in _UNITS:
+        words[-1] = _UNITS[words[-1]]
+    words = [_ACRONYMS.get(word, word) for word in words]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
 
 
 def _number_attrs(sfield: Any, step: str) -> dict[str, Any]:
@@ -305,6 +318,8 @@ class MonitorForm(forms.Form):
             (kind, label) for kind, label in Kind.choices if kind in self.kinds
         ] or list(Kind.choices)
         self.fields["kind"].widget.choices = kind_choices
+        for name in ("name", "tag", "kind"):
+            self.fields[name].serializer_required = True  # type: ignore[attr-defined]
         for kind, check in self.kinds.items():
             for name, sfield in check.Config().fields.items():
                 if sfield.read_only:
@@ -321,7 +336,7 @@ class MonitorForm(forms.Form):
                     self.initial.setdefault(form_name, initial_value)
                 if sfield.required:
                     self.fields[form_name].widget.attrs["aria-required"] = "true"
-                self.fields[form_name].serializer_required = sfield.required
+                self.fields[form_name].serializer_required = sfield.required  # type: ignore[attr-defined]
 
     @staticmethod
     def _initial(instance: Monitor | None) -> dict[str, Any]:

@@ -21,6 +21,8 @@ HOUR = timedelta(hours=1)
 
 
 def _fmt_ms(value: float) -> str:
+    if value == 0:
+        return "0 ms"
     if value >= 10_000:
         return f"{value / 1000:.0f} s"
     if value >= 1000:
@@ -129,7 +131,7 @@ def latency_chart(
     height: int = 200,
 ) -> SafeString:
     """Hourly average latency with its min-max range, axis labels and hover titles."""
-    left, right, top_pad, bottom = 52, 8, 8, 24
+    left, right, top_pad, bottom = 52, 28, 8, 24
     plot_w = width - left - right
     plot_h = height - top_pad - bottom
     slots = _buckets(rollups, start, hours)

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,154 +15,294 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='CheckResult',
+            name="CheckResult",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('source', models.CharField(choices=[('scheduled', 'Scheduled'), ('manual', 'Check now'), ('push', 'Heartbeat push')], default='scheduled', max_length=10)),
-                ('status', models.CharField(choices=[('UP', 'Up'), ('DEGRADED', 'Degraded'), ('DOWN', 'Down')], max_length=10)),
-                ('due_at', models.DateTimeField()),
-                ('checked_at', models.DateTimeField()),
-                ('latency_ms', models.FloatField(blank=True, null=True)),
-                ('lag_ms', models.IntegerField(default=0)),
-                ('message', models.CharField(blank=True, default='', max_length=500)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "Scheduled"),
+                            ("manual", "Check now"),
+                            ("push", "Heartbeat push"),
+                        ],
+                        default="scheduled",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("UP", "Up"), ("DEGRADED", "Degraded"), ("DOWN", "Down")],
+                        max_length=10,
+                    ),
+                ),
+                ("due_at", models.DateTimeField()),
+                ("checked_at", models.DateTimeField()),
+                ("latency_ms", models.FloatField(blank=True, null=True)),
+                ("lag_ms", models.IntegerField(default=0)),
+                ("message", models.CharField(blank=True, default="", max_length=500)),
             ],
         ),
         migrations.CreateModel(
-            name='DailyRollup',
+            name="DailyRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('up_count', models.PositiveIntegerField(default=0)),
-                ('degraded_count', models.PositiveIntegerField(default=0)),
-                ('down_count', models.PositiveIntegerField(default=0)),
-                ('latency_count', models.PositiveIntegerField(default=0)),
-                ('latency_sum', models.FloatField(default=0)),
-                ('latency_min', models.FloatField(blank=True, null=True)),
-                ('latency_max', models.FloatField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("up_count", models.PositiveIntegerField(default=0)),
+                ("degraded_count", models.PositiveIntegerField(default=0)),
+                ("down_count", models.PositiveIntegerField(default=0)),
+                ("latency_count", models.PositiveIntegerField(default=0)),
+                ("latency_sum", models.FloatField(default=0)),
+                ("latency_min", models.FloatField(blank=True, null=True)),
+                ("latency_max", models.FloatField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='HourlyRollup',
+            name="HourlyRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hour', models.DateTimeField()),
-                ('up_count', models.PositiveIntegerField(default=0)),
-                ('degraded_count', models.PositiveIntegerField(default=0)),
-                ('down_count', models.PositiveIntegerField(default=0)),
-                ('latency_count', models.PositiveIntegerField(default=0)),
-                ('latency_sum', models.FloatField(default=0)),
-                ('latency_min', models.FloatField(blank=True, null=True)),
-                ('latency_max', models.FloatField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("hour", models.DateTimeField()),
+                ("up_count", models.PositiveIntegerField(default=0)),
+                ("degraded_count", models.PositiveIntegerField(default=0)),
+                ("down_count", models.PositiveIntegerField(default=0)),
+                ("latency_count", models.PositiveIntegerField(default=0)),
+                ("latency_sum", models.FloatField(default=0)),
+                ("latency_min", models.FloatField(blank=True, null=True)),
+                ("latency_max", models.FloatField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Monitor',
+            name="Monitor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('tag', models.CharField(max_length=64, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9_-]*[a-z0-9]$', "Use at least two characters: lowercase letters, digits, '-' or '_', starting and ending with a letter or digit.")])),
-                ('description', models.TextField(blank=True, default='', max_length=5000)),
-                ('kind', models.CharField(choices=[('http', 'HTTP(S)'), ('tcp', 'TCP port'), ('dns', 'DNS record'), ('ping', 'Ping (ICMP)'), ('tls', 'TLS certificate'), ('heartbeat', 'Heartbeat (push)'), ('group', 'Group')], max_length=16)),
-                ('config', models.JSONField(blank=True, default=dict)),
-                ('interval_seconds', models.PositiveIntegerField(default=60, validators=[django.core.validators.MinValueValidator(10), django.core.validators.MaxValueValidator(86400)])),
-                ('timeout_seconds', models.PositiveIntegerField(default=10, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(120)])),
-                ('is_active', models.BooleanField(default=True)),
-                ('is_public', models.BooleanField(default=True)),
-                ('push_token', models.CharField(blank=True, max_length=64, null=True, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "tag",
+                    models.CharField(
+                        max_length=64,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9_-]*[a-z0-9]$",
+                                "Use at least two characters: lowercase letters, digits, '-' or '_', starting and ending with a letter or digit.",
+                            )
+                        ],
+                    ),
+                ),
+                ("description", models.TextField(blank=True, default="", max_length=5000)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("http", "HTTP(S)"),
+                            ("tcp", "TCP port"),
+                            ("dns", "DNS record"),
+                            ("ping", "Ping (ICMP)"),
+                            ("tls", "TLS certificate"),
+                            ("heartbeat", "Heartbeat (push)"),
+                            ("group", "Group"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("config", models.JSONField(blank=True, default=dict)),
+                (
+                    "interval_seconds",
+                    models.PositiveIntegerField(
+                        default=60,
+                        validators=[
+                            django.core.validators.MinValueValidator(10),
+                            django.core.validators.MaxValueValidator(86400),
+                        ],
+                    ),
+                ),
+                (
+                    "timeout_seconds",
+                    models.PositiveIntegerField(
+                        default=10,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(120),
+                        ],
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("is_public", models.BooleanField(default=True)),
+                ("push_token", models.CharField(blank=True, max_length=64, null=True, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MonitorEvent',
+            name="MonitorEvent",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('monitor_tag', models.CharField(max_length=64)),
-                ('type', models.CharField(choices=[('created', 'Created'), ('updated', 'Updated'), ('paused', 'Paused'), ('resumed', 'Resumed'), ('deleted', 'Deleted'), ('status_changed', 'Status changed')], max_length=20)),
-                ('from_status', models.CharField(blank=True, default='', max_length=10)),
-                ('to_status', models.CharField(blank=True, default='', max_length=10)),
-                ('message', models.CharField(blank=True, default='', max_length=500)),
-                ('at', models.DateTimeField(db_index=True)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("monitor_tag", models.CharField(max_length=64)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("updated", "Updated"),
+                            ("paused", "Paused"),
+                            ("resumed", "Resumed"),
+                            ("deleted", "Deleted"),
+                            ("status_changed", "Status changed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("from_status", models.CharField(blank=True, default="", max_length=10)),
+                ("to_status", models.CharField(blank=True, default="", max_length=10)),
+                ("message", models.CharField(blank=True, default="", max_length=500)),
+                ("at", models.DateTimeField(db_index=True)),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SchedulerTick',
+            name="SchedulerTick",
             fields=[
-                ('name', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('last_at', models.DateTimeField()),
-                ('claimed', models.PositiveIntegerField(default=0)),
+                ("name", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("last_at", models.DateTimeField()),
+                ("claimed", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='MonitorState',
+            name="MonitorState",
             fields=[
-                ('monitor', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='state', serialize=False, to='monitors.monitor')),
-                ('status', models.CharField(blank=True, choices=[('UP', 'Up'), ('DEGRADED', 'Degraded'), ('DOWN', 'Down')], max_length=10, null=True)),
-                ('since', models.DateTimeField(blank=True, null=True)),
-                ('last_checked_at', models.DateTimeField(blank=True, null=True)),
-                ('last_latency_ms', models.FloatField(blank=True, null=True)),
-                ('last_message', models.CharField(blank=True, default='', max_length=500)),
-                ('next_check_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('last_due_at', models.DateTimeField(blank=True, null=True)),
-                ('consecutive_count', models.PositiveIntegerField(default=0)),
-                ('consecutive_failures', models.PositiveIntegerField(default=0)),
-                ('consecutive_successes', models.PositiveIntegerField(default=0)),
-                ('last_push_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "monitor",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="state",
+                        serialize=False,
+                        to="monitors.monitor",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        blank=True,
+                        choices=[("UP", "Up"), ("DEGRADED", "Degraded"), ("DOWN", "Down")],
+                        max_length=10,
+                        null=True,
+                    ),
+                ),
+                ("since", models.DateTimeField(blank=True, null=True)),
+                ("last_checked_at", models.DateTimeField(blank=True, null=True)),
+                ("last_latency_ms", models.FloatField(blank=True, null=True)),
+                ("last_message", models.CharField(blank=True, default="", max_length=500)),
+                ("next_check_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("last_due_at", models.DateTimeField(blank=True, null=True)),
+                ("consecutive_count", models.PositiveIntegerField(default=0)),
+                ("consecutive_failures", models.PositiveIntegerField(default=0)),
+                ("consecutive_successes", models.PositiveIntegerField(default=0)),
+                ("last_push_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.AddConstraint(
-            model_name='monitor',
-            constraint=models.CheckConstraint(condition=models.Q(('interval_seconds__gte', 10)), name='monitor_interval_min'),
+            model_name="monitor",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("interval_seconds__gte", 10)), name="monitor_interval_min"
+            ),
         ),
         migrations.AddField(
-            model_name='hourlyrollup',
-            name='monitor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='hourly', to='monitors.monitor'),
+            model_name="hourlyrollup",
+            name="monitor",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="hourly",
+                to="monitors.monitor",
+            ),
         ),
         migrations.AddField(
-            model_name='dailyrollup',
-            name='monitor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='daily', to='monitors.monitor'),
+            model_name="dailyrollup",
+            name="monitor",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="daily",
+                to="monitors.monitor",
+            ),
         ),
         migrations.AddField(
-            model_name='checkresult',
-            name='monitor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='monitors.monitor'),
+            model_name="checkresult",
+            name="monitor",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="results",
+                to="monitors.monitor",
+            ),
         ),
         migrations.AddField(
-            model_name='monitorevent',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="monitorevent",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='monitorevent',
-            name='monitor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='monitors.monitor'),
+            model_name="monitorevent",
+            name="monitor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="events",
+                to="monitors.monitor",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='hourlyrollup',
-            constraint=models.UniqueConstraint(fields=('monitor', 'hour'), name='hourly_rollup_unique'),
+            model_name="hourlyrollup",
+            constraint=models.UniqueConstraint(
+                fields=("monitor", "hour"), name="hourly_rollup_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dailyrollup',
-            constraint=models.UniqueConstraint(fields=('monitor', 'day'), name='daily_rollup_unique'),
+            model_name="dailyrollup",
+            constraint=models.UniqueConstraint(
+                fields=("monitor", "day"), name="daily_rollup_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='checkresult',
-            index=models.Index(fields=['monitor', '-checked_at'], name='result_monitor_time'),
+            model_name="checkresult",
+            index=models.Index(fields=["monitor", "-checked_at"], name="result_monitor_time"),
         ),
         migrations.AddConstraint(
-            model_name='checkresult',
-            constraint=models.UniqueConstraint(condition=models.Q(('source', 'scheduled')), fields=('monitor', 'due_at'), name='one_result_per_slot'),
+            model_name="checkresult",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source", "scheduled")),
+                fields=("monitor", "due_at"),
+                name="one_result_per_slot",
+            ),
         ),
         migrations.AddIndex(
-            model_name='monitorevent',
-            index=models.Index(fields=['monitor', '-at'], name='event_monitor_time'),
+            model_name="monitorevent",
+            index=models.Index(fields=["monitor", "-at"], name="event_monitor_time"),
         ),
     ]

@@ -1,0 +1,119 @@
+/* Beacon console: theme toggle, keyboard shortcuts, kind fieldsets, local times.
+ * Everything here is an enhancement: every page works without it. */
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  var body = document.body;
+
+  /* --- Theme: auto -> light -> dark, kept in localStorage ------------------- */
+  var THEMES = ["auto", "light", "dark"];
+  var NAMES = { auto: "Auto", light: "Light", dark: "Dark" };
+  var toggle = document.getElementById("theme-toggle");
+  function savedTheme() {
+    try { return localStorage.getItem("beacon-theme") || "auto"; } catch (e) { return "auto"; }
+  }
+  function applyTheme(theme) {
+    if (theme === "auto") { root.removeAttribute("data-theme"); }
+    else { root.setAttribute("data-theme", theme); }
+    if (toggle) {
+      var name = toggle.querySelector(".theme-name");
+      if (name) { name.textContent = NAMES[theme]; }
+      toggle.setAttribute("aria-label", "Theme: " + NAMES[theme] + " (click to change)");
+    }
+  }
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      var next = THEMES[(THEMES.indexOf(savedTheme()) + 1) % THEMES.length];
+      try { localStorage.setItem("beacon-theme", next); } catch (e) { /* ignore */ }
+      applyTheme(next);
+    });
+  }
+  applyTheme(savedTheme());
+
+  /* --- Keyboard shortcuts ----------------------------------------------------- */
+  var dialog = document.getElementById("shortcuts");
+  function toggleShortcuts() {
+    if (!dialog || typeof dialog.showModal !== "function") { return; }
+    if (dialog.open) { dialog.close(); } else { dialog.showModal(); }
+  }
+  document.querySelectorAll("[data-shortcuts-open]").forEach(function (el) {
+    el.addEventListener("click", toggleShortcuts);
+  });
+  var GO = { m: body.getAttribute("data-url-monitors"), u: body.getAttribute("data-url-users") };
+  var pendingG = false;
+  var gTimer = null;
+  function isTyping(el) {
+    if (!el) { return false; }
+    var tag = el.tagName;
+    return el.isContentEditable || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+    if (isTyping(event.target)) {
+      if (event.key === "Escape") { event.target.blur(); }
+      return;
+    }
+    if (dialog && dialog.open && event.key !== "?") { return; }
+    if (pendingG) {
+      pendingG = false;
+      clearTimeout(gTimer);
+      var url = GO[event.key];
+      if (url) { event.preventDefault(); window.location.assign(url); }
+      return;
+    }
+    if (event.key === "/") {
+      var search = document.querySelector("[data-search]");
+      if (search) { event.preventDefault(); search.focus(); search.select(); }
+    } else if (event.key === "?") {
+      event.preventDefault();
+      toggleShortcuts();
+    } else if (event.key === "g") {
+      pendingG = true;
+      gTimer = setTimeout(function () { pendingG = false; }, 1500);
+    }
+  });
+
+  /* --- Monitor form: show only the selected kind's fieldset ------------------- */
+  var kindSelect = document.querySelector("[data-kind-select]");
+  if (kindSelect) {
+    var syncKind = function () {
+      document.querySelectorAll("[data-kind-fieldset]").forEach(function (fs) {
+        fs.hidden = fs.getAttribute("data-kind-fieldset") !== kindSelect.value;
+      });
+    };
+    kindSelect.addEventListener("change", syncKind);
+    syncKind();
+  }
+
+  /* --- htmx failures: say so where the result would have appeared ----------- */
+  function showFailure(event, text) {
+    var target = (event.detail && event.detail.target) || document.getElementById("live");
+    if (!target) { return; }
+    var note = target.querySelector(".live-error") || document.createElement("p");
+    note.className = "live-result live-error";
+    note.setAttribute("role", "alert");
+    note.textContent = text;
+    target.prepend(note);
+  }
+  document.body.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    showFailure(event, status === 403
+      ? "Your role does not allow this action."
+      : "The server answered with an error (HTTP " + status + "). Reload the page and try again.");
+  });
+  document.body.addEventListener("htmx:sendError", function (event) {
+    showFailure(event, "The server could not be reached. Check your connection and try again.");
+  });
+
+  /* --- Times: add the reader's local time as a tooltip ------------------------ */
+  function localTimes(scope) {
+    scope.querySelectorAll("time[datetime]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (!isNaN(when.getTime())) {
+        el.title = el.title.replace(/ \u00b7 .*$/, "") + " \u00b7 " + when.toLocaleString() + " your time";
+      }
+    });
+  }
+  localTimes(document);
+  document.body.addEventListener("htmx:load", function (event) { localTimes(event.target); });
+})();
