@@ -25,6 +25,8 @@ def commands() -> dict[str, list[str]]:
     data_dir.mkdir(parents=True, exist_ok=True)
     web_workers = os.environ.get("BEACON_WEB_WORKERS", "2")
     concurrency = os.environ.get("BEACON_WORKER_CONCURRENCY", "4")
+    # Celery logs every task at INFO; a tick every 2 s would drown the console.
+    celery_level = os.environ.get("BEACON_CELERY_LOG_LEVEL", "WARNING")
     return {
         "web": [
             str(BIN / "gunicorn"),
@@ -48,7 +50,7 @@ def commands() -> dict[str, list[str]]:
             "--concurrency",
             concurrency,
             "--loglevel",
-            "INFO",
+            celery_level,
         ],
         "beat": [
             str(BIN / "celery"),
@@ -58,7 +60,7 @@ def commands() -> dict[str, list[str]]:
             "--schedule",
             str(data_dir / "celerybeat-schedule"),
             "--loglevel",
-            "INFO",
+            celery_level,
         ],
     }
 
