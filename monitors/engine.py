@@ -137,4 +137,16 @@ def run_batch(items: list[tuple[int, datetime]]) -> int:
         for target, (started, outcome) in zip(targets, outcomes, strict=True)
         if outcome is not None
     ]
-    return len(record_results(results, now=timezone.now()))
+    try:
+        return len(record_results(results, now=timezone.now()))
+    except Exception:
+        # One row the database refuses must not cost its batch-mates their
+        # results: record them one by one and drop only what still fails.
+        log.exception("recording a batch of %d failed; recording one by one", len(results))
+    written = 0
+    for one in results:
+        try:
+            written += len(record_results([one], now=timezone.now()))
+        except Exception:
+            log.exception("dropping the result of monitor %s", one.monitor_id)
+    return written

@@ -150,7 +150,10 @@ class CheckResult(models.Model):
                 fields=["monitor", "due_at"],
                 condition=Q(source="scheduled"),
                 name="one_result_per_slot",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["UP", "DEGRADED", "DOWN"]), name="result_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:

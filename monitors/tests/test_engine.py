@@ -188,3 +188,30 @@ def test_prune_deletes_old_results_in_batches_and_keeps_rollups() -> None:
     assert deleted == 25
     assert CheckResult.objects.filter(monitor=m).count() == 5
     assert sum(r.up_count for r in DailyRollup.objects.filter(monitor=m)) == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_result_the_database_refuses_costs_only_its_own_monitor(
+    tcp_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = timezone.now()
+    good = make_monitor(config={"host": "127.0.0.1", "port": tcp_port}, now=now)
+    bad = make_monitor(config={"host": "127.0.0.1", "port": tcp_port}, now=now)
+    # A runner bug yields a status the database's check constraint refuses.
+    from monitors import engine
+    from monitors.checks import Outcome
+
+    real_run_targets = engine.run_targets
+
+    async def with_bad_value(targets, ctx, due=None):
+        results = await real_run_targets(targets, ctx, due)
+        return [
+            (started, Outcome("BOGUS", 1.0, "x") if t.monitor_id == bad.pk else o)
+            for t, (started, o) in zip(targets, results, strict=True)
+        ]
+
+    monkeypatch.setattr(engine, "run_targets", with_bad_value)
+    written = run_batch([(good.pk, now), (bad.pk, now)])
+    assert written == 1
+    assert MonitorState.objects.get(monitor=good).status == Status.UP
+    assert not CheckResult.objects.filter(monitor=bad).exists()
