@@ -9,11 +9,12 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import SetPasswordForm
 
 from .models import User
-from .roles import ADMIN, ROLE_CHOICES
+from .roles import ROLE_CHOICES
 
 
 class UserCreateForm(forms.ModelForm):
-    """Create a console user with a role and a password checked by Django's validators."""
+    """Validate a new console user: a role and a password checked by Django's
+    validators. The view creates the user through ``services.create_user``."""
 
     password1 = forms.CharField(
         label="Password",
@@ -57,37 +58,21 @@ class UserCreateForm(forms.ModelForm):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
 
-    def save(self, commit: bool = True) -> User:
-        user = super().save(commit=False)
-        user.set_password(self.cleaned_data["password1"])
-        if commit:
-            user.save()
-        return user
-
 
 class UserEditForm(forms.ModelForm):
-    """Change a user's e-mail, role and active flag. Admins cannot demote or
-    deactivate themselves (someone must be left to administer)."""
+    """Change a user's e-mail, role and active flag. The view saves through
+    ``services.update_user``, which also refuses an admin's self-demotion or
+    self-deactivation (its errors are shown next to the fields)."""
 
     class Meta:
         model = User
         fields = ["email", "role", "is_active"]
         labels = {"is_active": "Active (may sign in)"}
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
-        self.actor = actor
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = ROLE_CHOICES
         self.fields["email"].required = False
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.instance.pk and self.instance.pk == getattr(self.actor, "pk", None):
-            if cleaned.get("role") not in (None, ADMIN) and not self.instance.is_superuser:
-                self.add_error("role", "You cannot remove your own admin role.")
-            if cleaned.get("is_active") is False:
-                self.add_error("is_active", "You cannot deactivate your own account.")
-        return cleaned
 
 
 class PasswordResetForm(SetPasswordForm):

@@ -8,18 +8,23 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, LogoutView
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from . import services
 from .decorators import role_required
 from .forms import PasswordResetForm, UserCreateForm, UserEditForm
-from .models import FailedLogin, User
+from .models import AccountEvent, FailedLogin, User
 from .roles import ADMIN
-from .throttle import clear_failures, is_locked, record_failure
+from .throttle import is_locked
+
+RECENT_EVENTS = 10
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -67,12 +72,14 @@ class SignInView(LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
-        clear_failures(form.get_user().get_username(), client_ip(self.request))
+        now = getattr(self, "_now", None) or timezone.now()
+        services.record_sign_in(form.get_user(), now=now, ip=client_ip(self.request))
         return super().form_valid(form)
 
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         username = str(self.request.POST.get("username", ""))[:150]
-        record_failure(username, client_ip(self.request), getattr(self, "_now", timezone.now()))
+        now = getattr(self, "_now", None) or timezone.now()
+        services.record_sign_in_failure(username, now=now, ip=client_ip(self.request))
         return super().form_invalid(form)
 
 
@@ -91,7 +98,15 @@ def user_list(request: HttpRequest) -> HttpResponse:
 def user_create(request: HttpRequest) -> HttpResponse:
     form = UserCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        data = form.cleaned_data
+        user = services.create_user(
+            username=data["username"],
+            password=data["password1"],
+            email=data.get("email") or "",
+            role=data["role"],
+            now=timezone.now(),
+            actor=request.user,
+        )
         messages.success(request, f"User {user.username} created.")
         return redirect("users:list")
     return render(request, "accounts/user_form.html", {"form": form, "creating": True})
@@ -102,12 +117,19 @@ def user_create(request: HttpRequest) -> HttpResponse:
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     target = get_object_or_404(User, pk=pk)
     data = request.POST if request.method == "POST" else None
-    form = UserEditForm(data, instance=target, actor=request.user)
+    form = UserEditForm(data, instance=target)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, f"User {target.username} saved.")
-        return redirect("users:list")
-    return render(request, "accounts/user_form.html", {"form": form, "target": target})
+        try:
+            services.update_user(target, form.cleaned_data, now=timezone.now(), actor=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)  # keyed by field: shown next to it
+        else:
+            messages.success(request, f"User {target.username} saved.")
+            return redirect("users:list")
+    events = AccountEvent.objects.filter(user_id=pk).select_related("actor")[:RECENT_EVENTS]
+    return render(
+        request, "accounts/user_form.html", {"form": form, "target": target, "events": events}
+    )
 
 
 @role_required(ADMIN)
@@ -116,7 +138,11 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
     target = get_object_or_404(User, pk=pk)
     form = PasswordResetForm(target, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        user = services.set_password(
+            target, form.cleaned_data["new_password1"], now=timezone.now(), actor=request.user
+        )
+        if user.pk == request.user.pk:
+            update_session_auth_hash(request, user)  # stay signed in
         messages.success(request, f"Password of {target.username} changed.")
         return redirect("users:list")
     return render(request, "accounts/user_password.html", {"form": form, "target": target})

@@ -12,7 +12,8 @@ Contract of ``MonitorSerializer`` input (errors are ``{field: [messages]}``):
   is rejected when it holds a NUL character or a lone surrogate (PostgreSQL
   cannot store them); ``config`` must also be small (``MAX_CONFIG_BYTES``),
   shallow (``MAX_CONFIG_DEPTH``) and hold only finite numbers;
-* ``tag`` must match ``monitors.models.TAG_PATTERN`` (lowercase) and be unused;
+* ``tag`` must match ``monitors.models.TAG_PATTERN`` (lowercase), be unused
+  and not be one of ``RESERVED_TAGS``;
 * ``config`` is validated by the kind's ``Config`` whenever ``kind`` or
   ``config`` changes (a PATCH of ``kind`` alone re-validates the stored config
   against the new kind, and reports it under ``config``);
@@ -48,6 +49,22 @@ MAX_GROUP_DEPTH = 5
 # settings, never a document.
 MAX_CONFIG_BYTES = 256 * 1024
 MAX_CONFIG_DEPTH = 10
+# Words that follow /console/monitors/ or /api/v1/monitors/ in a URL (monitors/urls.py,
+# monitors/api/urls.py): a monitor tagged "new" could never be opened, since
+# /console/monitors/new/ is the create page. Kept in step by a test.
+RESERVED_TAGS = frozenset(
+    {
+        "new",  # console: create page
+        "edit",  # console: .../<tag>/edit/
+        "check",  # console and API: .../<tag>/check/
+        "active",  # console: .../<tag>/active/
+        "delete",  # console: .../<tag>/delete/
+        "daily",  # API: .../<tag>/daily
+        "results",  # API: .../<tag>/results
+        "pause",  # API: .../<tag>/pause
+        "resume",  # API: .../<tag>/resume
+    }
+)
 _MAX_UNKNOWN_REPORTED = 10
 
 
@@ -193,6 +210,13 @@ class MonitorSerializer(serializers.ModelSerializer):
         return super().to_internal_value(data)
 
     def validate_tag(self, value: str) -> str:
+        renamed = self.instance is None or value != self.instance.tag
+        if value in RESERVED_TAGS and renamed:
+            # A monitor keeping a tag it already has is left alone.
+            raise serializers.ValidationError(
+                f"“{value}” is reserved: it is a word in the console's or the API's "
+                "monitor URLs. Choose another tag."
+            )
         others = Monitor.objects.filter(tag=value)
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)

@@ -140,19 +140,52 @@ class DnsCheck(Check):
     label = "DNS record"
 
     class Config(StrictConfig):
-        name = StrictStr(max_length=253)
-        record_type = StrictStr(max_length=8, required=False, default="A")
-        nameserver = StrictStr(
-            max_length=64, allow_null=True, allow_blank=True, required=False, default=None
+        name = StrictStr(
+            max_length=253,
+            label="Record name",
+            help_text="The domain name to query, e.g. example.com.",
         )
-        port = StrictInt(min_value=1, max_value=65535, required=False, default=53)
+        record_type = StrictStr(
+            max_length=8,
+            required=False,
+            default="A",
+            label="Record type",
+            help_text="A, AAAA, CNAME, MX, NS or TXT; default A.",
+        )
+        nameserver = StrictStr(
+            max_length=64,
+            allow_null=True,
+            allow_blank=True,
+            required=False,
+            default=None,
+            label="Nameserver",
+            help_text="IP address of the DNS server to ask; empty: the system resolver.",
+        )
+        port = StrictInt(
+            min_value=1,
+            max_value=65535,
+            required=False,
+            default=53,
+            label="Port",
+            help_text="The nameserver's port; default 53.",
+        )
         expected = StrictList(
             child=StrictStr(max_length=1024, trim_whitespace=False),
             max_length=20,
             required=False,
             default=list,
+            label="Expected values",
+            help_text="Answers to look for (at most 20), e.g. 192.0.2.10 or "
+            "10 mail.example.com; TXT is case-sensitive. Empty: any answer is UP.",
         )
-        match = StrictStr(max_length=8, required=False, default="any")
+        match = StrictStr(
+            max_length=8,
+            required=False,
+            default="any",
+            label="Match",
+            help_text="any: at least one expected value is answered; all: every one is. "
+            "Default any.",
+        )
 
         def validate_name(self, value: str) -> str:
             try:

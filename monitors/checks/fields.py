@@ -221,6 +221,7 @@ def degraded_above_field() -> StrictInt:
         default=None,
         min_value=1,
         max_value=MAX_LATENCY_THRESHOLD_MS,
+        label="Degraded above (ms)",
         help_text="Latency in milliseconds above which the check is DEGRADED.",
     )
 

@@ -60,7 +60,13 @@ class GroupCheck(Check):
     label = "Group"
 
     class Config(StrictConfig):
-        members = StrictList(child=TagField(), min_length=1, max_length=MAX_MEMBERS)
+        members = StrictList(
+            child=TagField(),
+            min_length=1,
+            max_length=MAX_MEMBERS,
+            label="Members",
+            help_text="Tags of existing monitors (1-200); the group shows their worst status.",
+        )
 
         def validate_members(self, value: list[str]) -> list[str]:
             seen: set[str] = set()

@@ -43,10 +43,20 @@ class HeartbeatCheck(Check):
 
     class Config(StrictConfig):
         degraded_after_seconds = StrictInt(
-            min_value=MIN_SECONDS, max_value=MAX_SECONDS, required=False, default=120
+            min_value=MIN_SECONDS,
+            max_value=MAX_SECONDS,
+            required=False,
+            default=120,
+            label="Degraded after (seconds)",
+            help_text="No push for this long: DEGRADED. 10 s to 30 days; default 120.",
         )
         down_after_seconds = StrictInt(
-            min_value=MIN_SECONDS, max_value=MAX_SECONDS, required=False, default=300
+            min_value=MIN_SECONDS,
+            max_value=MAX_SECONDS,
+            required=False,
+            default=300,
+            label="Down after (seconds)",
+            help_text="No push for this long: DOWN. More than the degraded time; default 300.",
         )
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -268,13 +268,26 @@ class HttpCheck(Check):
     label = "HTTP(S)"
 
     class Config(StrictConfig):
-        url = StrictStr(max_length=MAX_URL_LENGTH)
-        method = StrictStr(max_length=10, required=False, default="GET")
+        url = StrictStr(
+            max_length=MAX_URL_LENGTH,
+            label="URL",
+            help_text="http:// or https:// URL; $CHECK_NAME is replaced from the worker's "
+            "environment.",
+        )
+        method = StrictStr(
+            max_length=10,
+            required=False,
+            default="GET",
+            label="Method",
+            help_text="GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS; default GET.",
+        )
         headers = StrictDict(
             max_entries=MAX_HEADERS,
             child=StrictStr(max_length=8192, trim_whitespace=False, allow_blank=True),
             required=False,
             default=dict,
+            label="Headers",
+            help_text="Request headers (at most 50); values may use $CHECK_NAME.",
         )
         body = StrictStr(
             max_length=MAX_REQUEST_BODY,
@@ -282,6 +295,8 @@ class HttpCheck(Check):
             allow_blank=True,
             required=False,
             default="",
+            label="Request body",
+            help_text="Sent with the request (at most 64 KiB); may use $CHECK_NAME.",
         )
         expected_status = StrictList(
             child=StatusSpecField(),
@@ -289,6 +304,8 @@ class HttpCheck(Check):
             max_length=50,
             required=False,
             default=lambda: list(DEFAULT_EXPECTED_STATUS),
+            label="Expected status",
+            help_text="Codes or inclusive ranges, e.g. 200 or 200-299; default 200-399.",
         )
         keyword = StrictStr(
             max_length=1000,
@@ -297,6 +314,8 @@ class HttpCheck(Check):
             allow_null=True,
             required=False,
             default=None,
+            label="Keyword",
+            help_text="Text the response body must contain (case-sensitive).",
         )
         forbidden_keyword = StrictStr(
             max_length=1000,
@@ -305,9 +324,17 @@ class HttpCheck(Check):
             allow_null=True,
             required=False,
             default=None,
+            label="Forbidden keyword",
+            help_text="Text the response body must not contain (case-sensitive).",
         )
         json_path = StrictStr(
-            max_length=512, allow_blank=True, allow_null=True, required=False, default=None
+            max_length=512,
+            allow_blank=True,
+            allow_null=True,
+            required=False,
+            default=None,
+            label="JSON path",
+            help_text="Dotted keys and [index] into a JSON body, e.g. data.items[0].status.",
         )
         json_expected = StrictStr(
             max_length=1000,
@@ -316,9 +343,22 @@ class HttpCheck(Check):
             allow_null=True,
             required=False,
             default=None,
+            label="JSON expected value",
+            help_text="The value at the JSON path, compared as text (true, null, 3 for "
+            "non-strings).",
         )
-        follow_redirects = StrictBool(required=False, default=True)
-        verify_tls = StrictBool(required=False, default=True)
+        follow_redirects = StrictBool(
+            required=False,
+            default=True,
+            label="Follow redirects",
+            help_text="Off: a redirect's own 3xx status is checked.",
+        )
+        verify_tls = StrictBool(
+            required=False,
+            default=True,
+            label="Verify TLS certificate",
+            help_text="Off for self-signed certificates (not recommended otherwise).",
+        )
         degraded_above_ms = degraded_above_field()
 
         def validate_url(self, value: str) -> str:

@@ -66,8 +66,15 @@ class PingCheck(Check):
     label = "Ping (ICMP)"
 
     class Config(StrictConfig):
-        host = HostField()
-        count = StrictInt(min_value=1, max_value=10, required=False, default=3)
+        host = HostField(label="Host", help_text="Hostname or IP address to ping.")
+        count = StrictInt(
+            min_value=1,
+            max_value=10,
+            required=False,
+            default=3,
+            label="Echo requests",
+            help_text="Pings per check, 1-10; default 3. Some lost: DEGRADED; all: DOWN.",
+        )
 
     async def run(self, target: CheckTarget, ctx: RunContext) -> Outcome | None:
         host: str = target.config["host"]

@@ -37,8 +37,8 @@ class TcpCheck(Check):
     label = "TCP port"
 
     class Config(StrictConfig):
-        host = HostField()
-        port = StrictInt(min_value=1, max_value=65535)
+        host = HostField(label="Host", help_text="Hostname or IP address, without port or scheme.")
+        port = StrictInt(min_value=1, max_value=65535, label="Port", help_text="TCP port, 1-65535.")
         degraded_above_ms = degraded_above_field()
 
     async def run(self, target: CheckTarget, ctx: RunContext) -> Outcome | None:

@@ -63,12 +63,46 @@ class TlsCheck(Check):
     label = "TLS certificate"
 
     class Config(StrictConfig):
-        host = HostField()
-        port = StrictInt(min_value=1, max_value=65535, required=False, default=443)
-        server_name = HostField(allow_null=True, allow_blank=True, required=False, default=None)
-        verify = StrictBool(required=False, default=True)
-        degraded_within_days = StrictInt(min_value=1, max_value=3650, required=False, default=14)
-        down_within_days = StrictInt(min_value=0, max_value=3649, required=False, default=3)
+        host = HostField(label="Host", help_text="Hostname or IP address, without port or scheme.")
+        port = StrictInt(
+            min_value=1,
+            max_value=65535,
+            required=False,
+            default=443,
+            label="Port",
+            help_text="TLS port; default 443.",
+        )
+        server_name = HostField(
+            allow_null=True,
+            allow_blank=True,
+            required=False,
+            default=None,
+            label="Server name (SNI)",
+            help_text="Name sent in the handshake and verified; empty: the host.",
+        )
+        verify = StrictBool(
+            required=False,
+            default=True,
+            label="Verify chain and name",
+            help_text="Off to watch the expiry of self-signed or internal certificates.",
+        )
+        degraded_within_days = StrictInt(
+            min_value=1,
+            max_value=3650,
+            required=False,
+            default=14,
+            label="Degraded within (days)",
+            help_text="DEGRADED when the certificate expires within this many days; default 14.",
+        )
+        down_within_days = StrictInt(
+            min_value=0,
+            max_value=3649,
+            required=False,
+            default=3,
+            label="Down within (days)",
+            help_text="DOWN when it expires within this many days (fewer than the degraded "
+            "days); default 3.",
+        )
 
         def validate_server_name(self, value: str | None) -> str | None:
             return value or None

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 from django.test import override_settings
 
+from monitors.api.serializers import RESERVED_TAGS
 from monitors.models import Monitor, MonitorEvent
 from monitors.tests.factories import make_monitor
 
@@ -215,6 +217,47 @@ def test_patch_to_same_tag_is_fine(admin) -> None:
     make_monitor(tag="one")
     response = admin.patch("/api/v1/monitors/one", {"tag": "one", "name": "Same"}, format="json")
     assert response.status_code == 200, response.json()
+
+
+@pytest.mark.parametrize("tag", sorted(RESERVED_TAGS))
+def test_reserved_tags_are_400(admin, tag: str) -> None:
+    body = assert_rejected(admin.post(URL, {**VALID, "tag": tag}, format="json"), "tag")
+    assert body["tag"] == [
+        f"“{tag}” is reserved: it is a word in the console's or the API's monitor URLs. "
+        "Choose another tag."
+    ]
+
+
+def test_renaming_onto_a_reserved_tag_is_400_but_keeping_one_is_fine(admin) -> None:
+    make_monitor(tag="db")
+    response = admin.patch("/api/v1/monitors/db", {"tag": "new"}, format="json")
+    assert response.status_code == 400
+    assert "reserved" in response.json()["tag"][0]
+    assert Monitor.objects.filter(tag="db").exists()
+    # A monitor given such a tag before the rule existed can still be edited.
+    make_monitor(tag="pause")
+    kept = admin.patch("/api/v1/monitors/pause", {"tag": "pause", "name": "Old"}, format="json")
+    assert kept.status_code == 200, kept.json()
+
+
+def _path_words(patterns: list[Any]) -> set[str]:
+    """Literal words after ``monitors/`` in a list of URL patterns."""
+    words: set[str] = set()
+    for pattern in patterns:
+        text = re.sub(r"\(\?P<\w+>[^)]*\)|<[^>]+>", "<>", str(pattern.pattern))
+        parts = text.replace("/?", "/").strip("^$").split("/")
+        if parts[0] == "monitors":
+            words |= {part for part in parts[1:] if re.fullmatch(r"[a-z0-9_-]+", part)}
+    return words
+
+
+def test_reserved_tags_cover_every_monitor_url_word() -> None:
+    from monitors import urls as console_urls
+    from monitors.api import urls as api_urls
+
+    words = _path_words(console_urls.urlpatterns) | _path_words(api_urls.urlpatterns)
+    assert {"new", "edit", "check", "results", "pause"} <= words  # the parser works
+    assert words <= RESERVED_TAGS
 
 
 def test_patch_changing_kind_needs_a_config_for_the_new_kind(admin) -> None:

@@ -523,6 +523,15 @@ def test_duplicate_tag_and_unknown_kind(admin_user: Any, monitor: Monitor) -> No
     assert Monitor.objects.count() == 1
 
 
+def test_reserved_tag_is_refused_inline(admin_user: Any) -> None:
+    response = client_for(admin_user).post(reverse("monitors:create"), form_data(tag="new"))
+    assert response.status_code == 400  # the form is shown again with its errors
+    block = field_block(response.content.decode(), "tag")
+    assert 'class="errors"' in block
+    assert "is reserved" in block and "Choose another tag." in block
+    assert not Monitor.objects.exists()
+
+
 def test_group_members_errors_are_inline(admin_user: Any, monitor: Monitor) -> None:
     client = client_for(admin_user)
     body = client.post(

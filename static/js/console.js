@@ -105,13 +105,40 @@
     showFailure(event, "The server could not be reached. Check your connection and try again.");
   });
 
-  /* --- Times: add the reader's local time as a tooltip ------------------------ */
-  function localTimes(scope) {
-    scope.querySelectorAll("time[datetime]").forEach(function (el) {
-      var when = new Date(el.getAttribute("datetime"));
-      if (!isNaN(when.getTime())) {
-        el.title = el.title.replace(/ \u00b7 .*$/, "") + " \u00b7 " + when.toLocaleString() + " your time";
+  /* --- Times: show absolute times in the reader's zone ------------------------
+   * The server writes UTC ("2026-03-04 14:02:00 UTC, 12 minutes ago"); the
+   * <time datetime> attribute keeps the exact UTC instant and the title keeps
+   * the UTC text, so only the visible absolute part changes. */
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function localDay(d) { return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()); }
+  function zoneName(when) {
+    try {
+      var parts = new Intl.DateTimeFormat("en-US", { timeZoneName: "short" }).formatToParts(when);
+      for (var i = 0; i < parts.length; i++) {
+        if (parts[i].type === "timeZoneName") { return parts[i].value; }
       }
+    } catch (e) { /* no Intl: fall back to the offset */ }
+    var east = -when.getTimezoneOffset();
+    if (east === 0) { return "UTC"; }
+    var abs = Math.abs(east);
+    return "UTC" + (east > 0 ? "+" : "-") + pad(Math.floor(abs / 60)) + ":" + pad(abs % 60);
+  }
+  function localTimes(scope) {
+    var today = localDay(new Date());
+    scope.querySelectorAll("time[datetime]:not([data-local])").forEach(function (el) {
+      // Browsers differ on more than 3 fractional digits: keep milliseconds.
+      var iso = el.getAttribute("datetime").replace(/(\.\d{3})\d+/, "$1");
+      var when = new Date(iso);
+      if (isNaN(when.getTime())) { return; }
+      var day = localDay(when);
+      var clock = pad(when.getHours()) + ":" + pad(when.getMinutes()) + ":" + pad(when.getSeconds());
+      var zone = zoneName(when);
+      var absolute = el.querySelector(".abs");
+      if (absolute) {
+        absolute.textContent = (day !== today ? day + " " : "") + clock + " " + zone + ", ";
+      }
+      if (zone !== "UTC") { el.title = el.title + " \u00b7 " + day + " " + clock + " " + zone; }
+      el.setAttribute("data-local", "");
     });
   }
   localTimes(document);

@@ -1,7 +1,8 @@
 """The console in a real headless Chromium (Playwright, sync API) against the
 live test server: sign in, create an HTTP monitor through the form (a bad URL
 first), "Check now" through htmx without a reload, pause/resume, delete with
-confirmation, filter the list by status, and keyboard shortcuts.
+confirmation, filter the list by status, keyboard shortcuts, and times shown in
+the reader's zone.
 
 Chromium is Debian's ``/usr/bin/chromium``. Without it these tests are
 skipped, except when ``CI=true``, where a missing browser is a failure.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -265,3 +266,41 @@ def test_theme_toggle_is_remembered(page: Page, admin: User) -> None:
     page.reload()
     expect(page.locator("html")).to_have_attribute("data-theme", "dark")
     expect(page.locator("#theme-toggle")).to_contain_text("Dark")
+
+
+def test_times_are_shown_in_the_readers_zone(
+    browser: Browser, live_server: Any, admin: User
+) -> None:
+    monitor = services.create_monitor(
+        {
+            "name": "Tokyo API",
+            "tag": "tokyo",
+            "kind": "tcp",
+            "config": {"host": "t.test", "port": 1},
+        },
+        now=timezone.now(),
+    )
+    # A fixed instant long ago, so the date is always shown: 20:30:15 UTC is
+    # 05:30:15 the next morning in Tokyo (UTC+9, no daylight saving).
+    at = datetime(2026, 3, 4, 20, 30, 15, tzinfo=UTC)
+    services.record_results([NewResult(monitor.pk, at, at, "UP", 12.0, "port 1 open")], now=at)
+    context = browser.new_context(
+        base_url=live_server.url, timezone_id="Asia/Tokyo", locale="en-US"
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        sign_in(page)
+        page.goto("/console/monitors/tokyo/")
+        expect(page.get_by_role("heading", name="Tokyo API")).to_be_visible()
+        stamp = page.locator('#live time[datetime="2026-03-04T20:30:15+00:00"]').first
+        expect(stamp).to_have_attribute("data-local", "")
+        # The visible absolute time is Tokyo's, the relative hint stays ...
+        expect(stamp.locator(".abs")).to_have_text("2026-03-05 05:30:15 GMT+9, ")
+        expect(stamp.locator(".rel")).to_contain_text("ago")
+        expect(stamp).not_to_contain_text("20:30:15")
+        # ... and the UTC instant is still there for tools and tooltips.
+        expect(stamp).to_have_attribute("title", re.compile(r"^2026-03-04 20:30:15 UTC \u00b7 "))
+        assert page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") == "Asia/Tokyo"
+    finally:
+        context.close()
