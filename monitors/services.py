@@ -225,6 +225,11 @@ def record_results(results: Sequence[NewResult], *, now: datetime) -> list[Check
         if flips:
             MonitorEvent.objects.bulk_create(flips, batch_size=500)
         add_results((row.monitor_id, row.checked_at, row.status, row.latency_ms) for row in rows)
+        # Alert rules are evaluated in the same transaction, with the state rows
+        # still locked: two workers can never raise one alert twice.
+        from alerting.services import evaluate_results
+
+        evaluate_results(rows, now=now)
     return rows
 
 

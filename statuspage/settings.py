@@ -251,6 +251,12 @@ BEACON_RESULT_RETENTION_DAYS = env_int("BEACON_RESULT_RETENTION_DAYS", 30, minim
 BEACON_PRUNE_BATCH_SIZE = env_int("BEACON_PRUNE_BATCH_SIZE", 5000, minimum=100)
 # /healthz calls the scheduler down when the last tick is older than this.
 BEACON_SCHEDULER_STALE_SECONDS = env_int("BEACON_SCHEDULER_STALE_SECONDS", 60, minimum=5)
+# --- Alerts and incidents -------------------------------------------------------
+
+# An alert still failing within this many minutes of its incident's manual
+# resolution reopens it; still active after it, a follow-up incident opens.
+BEACON_REOPEN_HORIZON_MINUTES = env_int("BEACON_REOPEN_HORIZON_MINUTES", 30, minimum=1)
+
 # Only environment variables with this prefix may be used as $NAME in HTTP checks.
 BEACON_CHECK_ENV_PREFIX = env_str("BEACON_CHECK_ENV_PREFIX", "CHECK_")
 # Outgoing checks identify themselves with this User-Agent.

@@ -1,0 +1,300 @@
+"""Incident services: the only code that changes incidents.
+
+Every function takes an explicit ``now`` (and ``actor`` where a person acts),
+runs in one transaction, and writes a ``TimelineEntry`` with the change. The
+incident's state follows its latest update. Validation errors are raised as
+``IncidentError`` with the field they concern, for forms and the API to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from monitors.models import Monitor
+
+from .markdown import render
+from .models import (
+    Classification,
+    Impact,
+    Incident,
+    IncidentMonitor,
+    IncidentUpdate,
+    Severity,
+    Source,
+    State,
+    TimelineEntry,
+)
+
+MAX_BODY = 20000
+MAX_NOTE = 5000
+
+
+class IncidentError(ValueError):
+    """A refused change; ``field`` names the input at fault (or ``None``)."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _actor(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) else None
+
+
+def timeline(
+    incident: Incident,
+    type_: str,
+    now: datetime,
+    *,
+    actor: Any = None,
+    message: str = "",
+    data: dict[str, Any] | None = None,
+) -> TimelineEntry:
+    """Append one timeline entry (call inside the change's transaction)."""
+    return TimelineEntry.objects.create(
+        incident=incident,
+        type=type_,
+        message=message[:500],
+        actor=_actor(actor),
+        data=data or {},
+        at=now,
+    )
+
+
+def _add_update(
+    incident: Incident, state: str, body: str, now: datetime, actor: Any = None
+) -> IncidentUpdate:
+    if not body.strip():
+        raise IncidentError("body", "An update needs some text.")
+    if len(body) > MAX_BODY:
+        raise IncidentError("body", f"At most {MAX_BODY} characters.")
+    if state not in State.values:
+        raise IncidentError("state", f"Must be one of {', '.join(State.values)}.")
+    return IncidentUpdate.objects.create(
+        incident=incident,
+        state=state,
+        body=body,
+        html=render(body),
+        author=_actor(actor),
+        created_at=now,
+    )
+
+
+def _set_monitors(incident: Incident, monitors: Iterable[tuple[Monitor, str]]) -> None:
+    for monitor, impact in monitors:
+        if impact not in Impact.values:
+            raise IncidentError("monitors", f"Impact must be one of {', '.join(Impact.values)}.")
+        IncidentMonitor.objects.update_or_create(
+            incident=incident, monitor=monitor, defaults={"impact": impact}
+        )
+
+
+def create_incident(
+    *,
+    title: str,
+    body: str,
+    now: datetime,
+    state: str = State.INVESTIGATING,
+    severity: str = Severity.CRITICAL,
+    source: str = Source.DASHBOARD,
+    monitors: Sequence[tuple[Monitor, str]] = (),
+    started_at: datetime | None = None,
+    actor: Any = None,
+    follow_up_of: Incident | None = None,
+) -> Incident:
+    """Open an incident with its first update and affected monitors."""
+    title = title.strip()
+    if not title:
+        raise IncidentError("title", "A title is required.")
+    if len(title) > 300:
+        raise IncidentError("title", "At most 300 characters.")
+    if severity not in Severity.values:
+        raise IncidentError("severity", f"Must be one of {', '.join(Severity.values)}.")
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            title=title,
+            state=state,
+            source=source,
+            severity=severity,
+            started_at=started_at or now,
+            ended_at=now if state == State.RESOLVED else None,
+            follow_up_of=follow_up_of,
+        )
+        _set_monitors(incident, monitors)
+        _add_update(incident, state, body, now, actor)
+        timeline(
+            incident,
+            TimelineEntry.Type.FOLLOW_UP_CREATED if follow_up_of else TimelineEntry.Type.CREATED,
+            now,
+            actor=actor,
+            message=(f"Follow-up of {follow_up_of.key}" if follow_up_of else f"Created ({source})"),
+            data={"follow_up_of": follow_up_of.pk} if follow_up_of else {},
+        )
+    return incident
+
+
+def post_update(
+    incident: Incident, *, state: str, body: str, now: datetime, actor: Any = None
+) -> IncidentUpdate:
+    """Post an update; the incident takes its state (and ends when it is RESOLVED)."""
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        update = _add_update(incident, state, body, now, actor)
+        previous = incident.state
+        incident.state = state
+        if state == State.RESOLVED and incident.ended_at is None:
+            incident.ended_at = now
+            incident.resolved_by = _actor(actor)
+        elif state != State.RESOLVED and previous == State.RESOLVED:
+            incident.ended_at = None
+        incident.save()
+        timeline(
+            incident,
+            TimelineEntry.Type.UPDATE_POSTED,
+            now,
+            actor=actor,
+            message=f"{previous} -> {state}",
+            data={"update": update.pk},
+        )
+    return update
+
+
+def edit_incident(
+    incident: Incident, changes: dict[str, Any], *, now: datetime, actor: Any = None
+) -> Incident:
+    """Edit title, severity, start and end times, and affected monitors."""
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        changed = []
+        if "title" in changes:
+            title = str(changes["title"]).strip()
+            if not title or len(title) > 300:
+                raise IncidentError("title", "A title of 1 to 300 characters is required.")
+            if title != incident.title:
+                incident.title, changed = title, [*changed, "title"]
+        if "severity" in changes:
+            if changes["severity"] not in Severity.values:
+                raise IncidentError("severity", f"Must be one of {', '.join(Severity.values)}.")
+            if changes["severity"] != incident.severity:
+                incident.severity, changed = changes["severity"], [*changed, "severity"]
+        for field in ("started_at", "ended_at"):
+            if field in changes and changes[field] != getattr(incident, field):
+                setattr(incident, field, changes[field])
+                changed.append(field)
+        if incident.ended_at is not None and incident.ended_at < incident.started_at:
+            raise IncidentError("ended_at", "The end must not be before the start.")
+        incident.save()
+        if "monitors" in changes:
+            before = set(incident.affected.values_list("monitor_id", "impact"))
+            wanted = {m.pk: (m, impact) for m, impact in changes["monitors"]}
+            IncidentMonitor.objects.filter(incident=incident).exclude(
+                monitor_id__in=wanted
+            ).delete()
+            _set_monitors(incident, wanted.values())
+            if set(incident.affected.values_list("monitor_id", "impact")) != before:
+                changed.append("monitors")
+        if changed:
+            timeline(
+                incident,
+                TimelineEntry.Type.EDITED,
+                now,
+                actor=actor,
+                message="changed: " + ", ".join(sorted(set(changed))),
+            )
+    return incident
+
+
+def acknowledge(
+    incident: Incident, *, now: datetime, actor: Any = None, note: str = ""
+) -> Incident:
+    """Record who acknowledged the incident and when (again: the note is updated)."""
+    if len(note) > MAX_NOTE:
+        raise IncidentError("note", f"At most {MAX_NOTE} characters.")
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        incident.acknowledged_at = now
+        incident.acknowledged_by = _actor(actor)
+        incident.acknowledge_note = note
+        incident.save()
+        timeline(incident, TimelineEntry.Type.ACKNOWLEDGED, now, actor=actor, message=note)
+    return incident
+
+
+def resolve(
+    incident: Incident,
+    *,
+    note: str,
+    classification: str,
+    now: datetime,
+    actor: Any = None,
+) -> Incident:
+    """Resolve by an operator: needs a note and a classification.
+
+    Alerts of the incident that are still triggered stay triggered and enter
+    post-resolution watch; their count is kept on the incident.
+    """
+    from alerting.models import Alert, AlertStatus
+
+    if not note.strip():
+        raise IncidentError("note", "A resolution note is required.")
+    if len(note) > MAX_NOTE:
+        raise IncidentError("note", f"At most {MAX_NOTE} characters.")
+    if classification not in Classification.values:
+        raise IncidentError("classification", f"Must be one of {', '.join(Classification.values)}.")
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if incident.state == State.RESOLVED:
+            raise IncidentError(None, "This incident is already resolved.")
+        active = list(
+            Alert.objects.select_for_update().filter(
+                incident=incident, status=AlertStatus.TRIGGERED
+            )
+        )
+        for alert in active:
+            alert.post_resolution_watch_since = now
+            alert.save(update_fields=["post_resolution_watch_since", "updated_at"])
+        _add_update(incident, State.RESOLVED, note, now, actor)
+        incident.state = State.RESOLVED
+        incident.ended_at = now
+        incident.resolved_by = _actor(actor)
+        incident.resolve_note = note
+        incident.resolution_classification = classification
+        incident.active_alert_count_at_resolution = len(active)
+        incident.save()
+        timeline(
+            incident,
+            TimelineEntry.Type.RESOLVED,
+            now,
+            actor=actor,
+            message=f"{classification}: {note}",
+            data={"active_alerts": len(active), "classification": classification},
+        )
+    return incident
+
+
+def reopen(incident: Incident, *, reason: str, now: datetime, actor: Any = None) -> Incident:
+    """Bring a resolved incident back to INVESTIGATING, counting the reopen."""
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if incident.state != State.RESOLVED:
+            raise IncidentError(None, "Only a resolved incident can be reopened.")
+        _add_update(incident, State.INVESTIGATING, f"Reopened: {reason}", now, actor)
+        incident.state = State.INVESTIGATING
+        incident.ended_at = None
+        incident.reopen_count += 1
+        incident.last_reopened_at = now
+        incident.reopen_reason = reason[:300]
+        incident.save()
+        timeline(incident, TimelineEntry.Type.REOPENED, now, actor=actor, message=reason)
+    return incident
+
+
+def delete_incident(incident: Incident) -> None:
+    """Delete an incident with its updates and timeline (alerts keep their log)."""
+    with transaction.atomic():
+        incident.delete()
