@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import itertools
 import socket
-import subprocess
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.test import Client
@@ -19,47 +16,16 @@ from django.utils import timezone
 from monitors.models import CheckResult, Monitor, MonitorState, ResultSource, Status
 
 from .factories import make_monitor
+from .servers import Reply, serve_http
+from .waiting import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-class _Ok(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = b"all good"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def http_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/health"
-    server.shutdown()
-    server.server_close()
-
-
-def wait_for(
-    predicate: Callable[[], bool], procs: list[subprocess.Popen], timeout: float = 90
-) -> None:
-    """Poll the database until ``predicate`` holds; fail early if a process died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        for proc in procs:
-            if proc.poll() is not None:
-                log = proc.log_path.read_text(errors="replace")[-3000:]  # type: ignore[attr-defined]
-                pytest.fail(f"a Celery process exited with {proc.returncode}:\n{log}")
-        time.sleep(0.2)
-    logs = "\n".join(p.log_path.read_text(errors="replace")[-2000:] for p in procs)  # type: ignore[attr-defined]
-    pytest.fail(f"condition not met within {timeout}s; logs:\n{logs}")
+    with serve_http({"/health": Reply(200, "all good")}) as base:
+        yield f"{base}/health"
 
 
 def test_beat_and_worker_check_monitors_and_report_health(start_celery, http_url: str) -> None:
