@@ -209,6 +209,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Distinct names for choice sets that share a field name across apps.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "monitors.models.Status",
+        "AlertStatusEnum": "alerting.models.AlertStatus",
+        "ClassificationEnum": "incidents.models.Classification",
+    },
 }
 
 # --- Internationalisation and static files --------------------------------------

@@ -15,7 +15,11 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("console/", include("monitors.urls")),
     path("console/users/", include("accounts.urls_console")),
+    path("console/incidents/", include("incidents.urls")),
+    path("console/alerts/", include("alerting.urls")),
     path("api/v1/", include("monitors.api.urls")),
+    path("api/v1/", include("alerting.api.urls")),
+    path("api/v1/", include("incidents.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -39,7 +39,12 @@
   document.querySelectorAll("[data-shortcuts-open]").forEach(function (el) {
     el.addEventListener("click", toggleShortcuts);
   });
-  var GO = { m: body.getAttribute("data-url-monitors"), u: body.getAttribute("data-url-users") };
+  var GO = {
+    m: body.getAttribute("data-url-monitors"),
+    u: body.getAttribute("data-url-users"),
+    i: body.getAttribute("data-url-incidents"),
+    a: body.getAttribute("data-url-alerts")
+  };
   var pendingG = false;
   var gTimer = null;
   function isTyping(el) {
@@ -70,6 +75,13 @@
     } else if (event.key === "g") {
       pendingG = true;
       gTimer = setTimeout(function () { pendingG = false; }, 1500);
+    } else if (event.key === "a") {
+      // On an incident page: acknowledge.
+      var ack = document.querySelector("form[data-ack-form]");
+      if (ack && !document.querySelector("dialog[open]")) {
+        event.preventDefault();
+        if (typeof ack.requestSubmit === "function") { ack.requestSubmit(); } else { ack.submit(); }
+      }
     }
   });
 
@@ -143,4 +155,22 @@
   }
   localTimes(document);
   document.body.addEventListener("htmx:load", function (event) { localTimes(event.target); });
+
+  /* --- Dialogs: [data-dialog-open="id"] opens <dialog id>, a plain link without JS -- */
+  document.querySelectorAll("[data-dialog-open]").forEach(function (el) {
+    var target = document.getElementById(el.getAttribute("data-dialog-open"));
+    if (!target || typeof target.showModal !== "function") { return; }
+    el.addEventListener("click", function (event) {
+      event.preventDefault();
+      target.showModal();
+      var first = target.querySelector("select, textarea, input:not([type=hidden])");
+      if (first) { first.focus(); }
+    });
+  });
+  document.querySelectorAll("[data-dialog-close]").forEach(function (el) {
+    el.addEventListener("click", function () {
+      var open = el.closest("dialog");
+      if (open) { open.close(); }
+    });
+  });
 })();

@@ -1,0 +1,1 @@
+"""Alerting API (v1): alert rules, alerts and the alert log."""

@@ -1,0 +1,195 @@
+"""Alert rule, alert and alert log serializers.
+
+``AlertRuleSerializer`` is the single validator of rule input:
+
+* ``monitors``: monitor tags, each existing, none twice;
+* ``value`` depends on ``kind`` (on a PATCH, the stored kind when it is not
+  sent, and the stored value is re-checked when only ``kind`` changes):
+  STATUS ``DOWN`` or ``DEGRADED``; LATENCY milliseconds above 0 (at most
+  ``MAX_LATENCY_MS``); UPTIME a percentage from 0 to 100. Numbers (JSON
+  numbers or numeric strings) are stored as text without trailing zeros:
+  ``1000``, ``99.9``;
+* thresholds are whole numbers from 1 to ``MAX_THRESHOLD``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from alerting.models import Alert, AlertEvent, AlertRule, AlertStatus, RuleKind, Severity
+from incidents.api.fields import MonitorTagsField, StrictModelSerializer
+
+MAX_THRESHOLD = 1000
+MAX_LATENCY_MS = Decimal(3_600_000)
+MAX_DECIMALS = 3
+STATUS_VALUES = ("DOWN", "DEGRADED")
+
+
+def normalise_value(kind: str, raw: Any) -> str:
+    """The stored text of ``raw`` for a rule of ``kind``; ``ValidationError`` if invalid."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise serializers.ValidationError("Must be a string or a number.")
+    text = str(raw).strip()
+    if kind == RuleKind.STATUS:
+        if text not in STATUS_VALUES:
+            raise serializers.ValidationError(
+                f"A STATUS rule's value is DOWN or DEGRADED; got {text[:40]!r}."
+            )
+        return text
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise serializers.ValidationError(f"Must be a number; got {text[:40]!r}.") from None
+    if not number.is_finite():
+        raise serializers.ValidationError("Must be a finite number.")
+    if kind == RuleKind.LATENCY and not Decimal(0) < number <= MAX_LATENCY_MS:
+        raise serializers.ValidationError(
+            f"A LATENCY rule's value is milliseconds above 0 and at most {MAX_LATENCY_MS}."
+        )
+    if kind == RuleKind.UPTIME and not Decimal(0) <= number <= Decimal(100):
+        raise serializers.ValidationError("An UPTIME rule's value is a percentage from 0 to 100.")
+    if number != number.quantize(Decimal(1).scaleb(-MAX_DECIMALS)):
+        raise serializers.ValidationError(f"At most {MAX_DECIMALS} decimal places.")
+    normal = format(number.normalize(), "f")
+    return "0" if normal in ("-0", "0") else normal
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class RuleValueField(serializers.Field):
+    """A string or a number in (judged with the kind in ``validate``), text out."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, str | int | float):
+            raise serializers.ValidationError("Must be a string or a number.")
+        if isinstance(data, str) and len(data) > 40:
+            raise serializers.ValidationError("At most 40 characters.")
+        return data
+
+    def to_representation(self, value: Any) -> str:
+        return str(value)
+
+
+class AlertRuleSerializer(StrictModelSerializer):
+    """Create / read / update an alert rule."""
+
+    monitors = MonitorTagsField(allow_empty=False)
+    kind = serializers.ChoiceField(choices=RuleKind.choices)
+    value = RuleValueField(
+        help_text="STATUS: DOWN or DEGRADED; LATENCY: milliseconds > 0; UPTIME: percent 0-100. "
+        "A string or a number; returned as text without trailing zeros."
+    )
+    failure_threshold = serializers.IntegerField(
+        min_value=1, max_value=MAX_THRESHOLD, required=False, default=3
+    )
+    success_threshold = serializers.IntegerField(
+        min_value=1, max_value=MAX_THRESHOLD, required=False, default=2
+    )
+    severity = serializers.ChoiceField(
+        choices=Severity.choices, required=False, default=Severity.CRITICAL
+    )
+    create_incident = serializers.BooleanField(required=False, default=True)
+    is_active = serializers.BooleanField(required=False, default=True)
+    description = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, default=""
+    )
+
+    class Meta:
+        model = AlertRule
+        fields = [
+            "id",
+            "monitors",
+            "kind",
+            "value",
+            "failure_threshold",
+            "success_threshold",
+            "severity",
+            "create_incident",
+            "is_active",
+            "description",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        instance: AlertRule | None = self.instance
+        kind = attrs.get("kind", instance.kind if instance else None)
+        if "value" in attrs or "kind" in attrs:
+            raw = attrs.get("value", instance.value if instance else None)
+            try:
+                attrs["value"] = normalise_value(kind, raw)
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"value": exc.detail}) from exc
+        return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> AlertRule:
+        with transaction.atomic():
+            return super().create(validated_data)
+
+    def update(self, instance: AlertRule, validated_data: dict[str, Any]) -> AlertRule:
+        with transaction.atomic():
+            return super().update(instance, validated_data)
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    """The alert of one rule on one monitor."""
+
+    monitor = serializers.SlugRelatedField(slug_field="tag", read_only=True)
+    incident_key = serializers.SerializerMethodField()
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    status = serializers.ChoiceField(choices=AlertStatus.choices, read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "rule",
+            "monitor",
+            "status",
+            "triggered_at",
+            "resolved_at",
+            "incident",
+            "incident_key",
+            "suppressed_by_maintenance",
+            "post_resolution_watch_since",
+            "acknowledged_at",
+            "acknowledged_by",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_incident_key(self, alert: Alert) -> str | None:
+        return alert.incident.key if alert.incident_id else None
+
+
+class AlertEventSerializer(serializers.ModelSerializer):
+    """One TRIGGERED or RESOLVED in the alert log."""
+
+    monitor = serializers.SlugRelatedField(slug_field="tag", read_only=True)
+    incident_key = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=AlertStatus.choices, read_only=True)
+
+    class Meta:
+        model = AlertEvent
+        fields = [
+            "id",
+            "alert",
+            "rule",
+            "monitor",
+            "status",
+            "at",
+            "incident",
+            "incident_key",
+            "suppressed_by_maintenance",
+            "message",
+        ]
+        read_only_fields = fields
+
+    def get_incident_key(self, event: AlertEvent) -> str | None:
+        return event.incident.key if event.incident_id else None

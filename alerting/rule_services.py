@@ -1,0 +1,181 @@
+"""Alert-rule services: the only code that creates, changes or deletes rules
+(and removes alert-log entries), shared by the console and the API.
+
+``data`` holds plain values: ``monitors`` (a list of ``Monitor``), ``kind``,
+``value``, ``failure_threshold``, ``success_threshold``, ``severity``,
+``create_incident``, ``is_active``, ``description``. Problems are raised as
+``django.core.exceptions.ValidationError({field: [message]})``, all at once.
+
+``value`` is checked against the kind and normalised to text without trailing
+zeros (``"1000"``, ``"99.9"``), because it appears verbatim in incident
+titles: STATUS takes ``DOWN`` or ``DEGRADED``; LATENCY milliseconds > 0;
+UPTIME a percentage from 0 to 100.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from monitors.models import Monitor
+
+from .models import AlertEvent, AlertRule, RuleKind, Severity
+
+STATUS_VALUES = ("DOWN", "DEGRADED")
+MAX_THRESHOLD = 1000
+MAX_DESCRIPTION = 5000
+DEFAULTS: dict[str, Any] = {
+    "failure_threshold": 3,
+    "success_threshold": 2,
+    "severity": Severity.CRITICAL,
+    "create_incident": True,
+    "is_active": True,
+    "description": "",
+}
+
+
+def normalise_number(text: Any) -> str:
+    """``"1000.0"`` -> ``"1000"``, ``"99.90"`` -> ``"99.9"``; ValueError when not a number."""
+    try:
+        number = Decimal(str(text).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise ValueError("not a number") from exc
+    if not number.is_finite():
+        raise ValueError("not a number")
+    out = format(number.normalize(), "f")
+    return "0" if out in ("-0", "") else out
+
+
+def normalise_value(kind: str, value: Any) -> str:
+    """The rule value as stored; ValueError with a message for people when invalid."""
+    if kind == RuleKind.STATUS:
+        text = str(value or "").strip().upper()
+        if text not in STATUS_VALUES:
+            raise ValueError("For a status rule choose DOWN or DEGRADED.")
+        return text
+    if kind == RuleKind.LATENCY:
+        try:
+            text = normalise_number(value)
+        except ValueError as exc:
+            raise ValueError("Enter the latency in milliseconds, a number above 0.") from exc
+        if Decimal(text) <= 0:
+            raise ValueError("Enter the latency in milliseconds, a number above 0.")
+        return text
+    if kind == RuleKind.UPTIME:
+        try:
+            text = normalise_number(value)
+        except ValueError as exc:
+            raise ValueError("Enter the uptime as a percentage from 0 to 100.") from exc
+        if not Decimal(0) <= Decimal(text) <= Decimal(100):
+            raise ValueError("Enter the uptime as a percentage from 0 to 100.")
+        return text
+    raise ValueError("Unknown kind.")
+
+
+def _threshold(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError
+    number = int(str(value).strip())
+    if not 1 <= number <= MAX_THRESHOLD:
+        raise ValueError
+    return number
+
+
+def validate(data: dict[str, Any]) -> dict[str, Any]:
+    """Checked and normalised rule fields; ValidationError naming every bad field."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    monitors = list(data.get("monitors") or [])
+    if not monitors:
+        errors["monitors"] = ["Choose at least one monitor."]
+    elif not all(isinstance(m, Monitor) and m.pk for m in monitors):
+        errors["monitors"] = ["Unknown monitor."]
+    clean["monitors"] = monitors
+    kind = str(data.get("kind") or "")
+    if kind not in RuleKind.values:
+        errors["kind"] = [f"Choose one of {', '.join(RuleKind.values)}."]
+    else:
+        clean["kind"] = kind
+        try:
+            clean["value"] = normalise_value(kind, data.get("value"))
+        except ValueError as exc:
+            errors["value"] = [str(exc)]
+    for name in ("failure_threshold", "success_threshold"):
+        try:
+            clean[name] = _threshold(data.get(name, DEFAULTS[name]))
+        except (TypeError, ValueError):
+            errors[name] = [f"Enter a whole number from 1 to {MAX_THRESHOLD}."]
+    severity = data.get("severity", DEFAULTS["severity"])
+    if severity not in Severity.values:
+        errors["severity"] = [f"Choose one of {', '.join(Severity.values)}."]
+    clean["severity"] = severity
+    for name in ("create_incident", "is_active"):
+        clean[name] = bool(data.get(name, DEFAULTS[name]))
+    description = str(data.get("description") or "")
+    if len(description) > MAX_DESCRIPTION:
+        errors["description"] = [f"At most {MAX_DESCRIPTION} characters."]
+    clean["description"] = description
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _save(rule: AlertRule, clean: dict[str, Any]) -> AlertRule:
+    for name, value in clean.items():
+        if name != "monitors":
+            setattr(rule, name, value)
+    rule.save()
+    rule.monitors.set(clean["monitors"])
+    return rule
+
+
+def create_rule(data: dict[str, Any], *, now: datetime, actor: Any = None) -> AlertRule:
+    """Create a rule watching ``data["monitors"]``."""
+    clean = validate(data)
+    with transaction.atomic():
+        return _save(AlertRule(), clean)
+
+
+def rule_data(rule: AlertRule) -> dict[str, Any]:
+    """A rule's current values in the shape ``create_rule`` takes."""
+    return {
+        "monitors": list(rule.monitors.order_by("id")),
+        "kind": rule.kind,
+        "value": rule.value,
+        "failure_threshold": rule.failure_threshold,
+        "success_threshold": rule.success_threshold,
+        "severity": rule.severity,
+        "create_incident": rule.create_incident,
+        "is_active": rule.is_active,
+        "description": rule.description,
+    }
+
+
+def update_rule(
+    rule: AlertRule, data: dict[str, Any], *, now: datetime, actor: Any = None
+) -> AlertRule:
+    """Change a rule; keys missing from ``data`` keep their current values.
+
+    Existing alerts keep their state; the new settings apply from the next
+    evaluation.
+    """
+    with transaction.atomic():
+        rule = AlertRule.objects.select_for_update().get(pk=rule.pk)
+        clean = validate({**rule_data(rule), **data})
+        return _save(rule, clean)
+
+
+def delete_rule(rule: AlertRule, *, now: datetime, actor: Any = None) -> None:
+    """Delete a rule with its alerts and their log (incidents stay)."""
+    with transaction.atomic():
+        rule.delete()
+
+
+def delete_alert_event(event: AlertEvent, *, now: datetime, actor: Any = None) -> None:
+    """Remove one entry from the alert log (the alert itself is unchanged)."""
+    with transaction.atomic():
+        AlertEvent.objects.filter(pk=event.pk).delete()

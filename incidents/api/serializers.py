@@ -1,0 +1,269 @@
+"""Incident, update, timeline and maintenance window serializers.
+
+Input serializers only check shape (types, lengths, choices, known monitor
+tags, no monitor twice); the rules of the lifecycle live in
+``incidents.services`` and come back as ``IncidentError`` (see
+``fields.service_errors``). Text fields refuse NUL and lone surrogate
+characters (DRF's ``CharField``); unknown keys are refused by name.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from incidents.maintenance import is_active, parse_rrule
+from incidents.models import (
+    Classification,
+    Impact,
+    Incident,
+    IncidentMonitor,
+    IncidentUpdate,
+    MaintenanceWindow,
+    Severity,
+    State,
+    TimelineEntry,
+)
+from incidents.services import MAX_BODY, MAX_NOTE
+
+from .fields import (
+    MAX_MONITORS,
+    MonitorTagsField,
+    StrictSerializer,
+    lookup_monitors,
+    reject_duplicates,
+    tag_field,
+)
+
+MAX_TITLE = 300
+MAX_REASON = 300
+MAX_RRULE = 500
+# Occurrences more often than this would make every activity check walk a
+# very long series; maintenance is never that frequent.
+REFUSED_FREQUENCIES = ("SECONDLY", "MINUTELY")
+
+
+# --- Incidents -----------------------------------------------------------------------
+
+
+class AffectedMonitorSerializer(serializers.ModelSerializer):
+    """A monitor affected by an incident."""
+
+    tag = serializers.CharField(source="monitor.tag", read_only=True)
+    impact = serializers.ChoiceField(choices=Impact.choices, read_only=True)
+
+    class Meta:
+        model = IncidentMonitor
+        fields = ["tag", "impact", "impact_removed_at"]
+        read_only_fields = fields
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    """An incident as the API shows it (read-only)."""
+
+    key = serializers.CharField(read_only=True)
+    monitors = AffectedMonitorSerializer(source="affected", many=True, read_only=True)
+    alerts = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    follow_up_of = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "key",
+            "title",
+            "state",
+            "source",
+            "severity",
+            "started_at",
+            "ended_at",
+            "monitors",
+            "alerts",
+            "acknowledged_at",
+            "acknowledged_by",
+            "acknowledge_note",
+            "resolved_by",
+            "resolution_classification",
+            "resolve_note",
+            "active_alert_count_at_resolution",
+            "reopen_count",
+            "last_reopened_at",
+            "reopen_reason",
+            "follow_up_of",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_follow_up_of(self, incident: Incident) -> str | None:
+        """The key of the incident this one follows up, or null."""
+        return incident.follow_up_of.key if incident.follow_up_of_id else None
+
+
+class MonitorImpactSerializer(StrictSerializer):
+    """``{"tag": "api", "impact": "DOWN"}``."""
+
+    tag = tag_field()
+    impact = serializers.ChoiceField(choices=Impact.choices)
+
+
+class MonitorImpactsField(serializers.ListField):
+    """A list of ``{tag, impact}``: tags known and not repeated; ``[(Monitor, impact)]`` out."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=MonitorImpactSerializer(), max_length=MAX_MONITORS, **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[tuple[Any, str]]:
+        items: list[dict[str, str]] = super().to_internal_value(data)
+        tags = [item["tag"] for item in items]
+        reject_duplicates(tags)
+        found = lookup_monitors(tags)
+        return [(found[item["tag"]], item["impact"]) for item in items]
+
+
+class IncidentCreateSerializer(StrictSerializer):
+    """``POST /incidents``: the incident with its first update (``body``, Markdown)."""
+
+    title = serializers.CharField(max_length=MAX_TITLE)
+    state = serializers.ChoiceField(
+        choices=State.choices, required=False, default=State.INVESTIGATING
+    )
+    severity = serializers.ChoiceField(
+        choices=Severity.choices, required=False, default=Severity.CRITICAL
+    )
+    monitors = MonitorImpactsField(required=False, default=list)
+    body = serializers.CharField(max_length=MAX_BODY)
+
+
+class IncidentPatchSerializer(StrictSerializer):
+    """``PATCH /incidents/{id}``: any of these; ``monitors`` replaces the affected list."""
+
+    title = serializers.CharField(max_length=MAX_TITLE, required=False)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    started_at = serializers.DateTimeField(required=False)
+    ended_at = serializers.DateTimeField(required=False, allow_null=True)
+    monitors = MonitorImpactsField(required=False)
+
+
+class IncidentUpdateSerializer(StrictSerializer, serializers.ModelSerializer):
+    """An update: ``body`` is Markdown, ``html`` its sanitised rendering."""
+
+    state = serializers.ChoiceField(choices=State.choices)
+    body = serializers.CharField(max_length=MAX_BODY)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = IncidentUpdate
+        fields = ["id", "state", "body", "html", "created_at", "author"]
+        read_only_fields = ["id", "html", "created_at", "author"]
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TimelineEntry
+        fields = ["id", "type", "message", "actor", "data", "at"]
+        read_only_fields = fields
+
+
+class AcknowledgeSerializer(StrictSerializer):
+    note = serializers.CharField(max_length=MAX_NOTE, required=False, allow_blank=True, default="")
+
+
+class ResolveSerializer(StrictSerializer):
+    note = serializers.CharField(max_length=MAX_NOTE)
+    classification = serializers.ChoiceField(choices=Classification.choices)
+
+
+class ReopenSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=MAX_REASON)
+
+
+# --- Maintenance windows ---------------------------------------------------------
+
+
+class MaintenanceWindowSerializer(StrictSerializer, serializers.ModelSerializer):
+    """A maintenance window; ``description`` is Markdown, ``description_html`` its rendering.
+
+    ``rrule`` is an iCal RRULE (``FREQ=WEEKLY;BYDAY=SU``, optionally prefixed
+    ``RRULE:``) anchored at ``starts_at``; each occurrence lasts
+    ``ends_at - starts_at``.
+    """
+
+    title = serializers.CharField(max_length=MAX_TITLE)
+    description = serializers.CharField(
+        max_length=20000, required=False, allow_blank=True, default=""
+    )
+    rrule = serializers.CharField(
+        max_length=MAX_RRULE, required=False, allow_blank=True, default=""
+    )
+    is_global = serializers.BooleanField(required=False, default=False)
+    monitors = MonitorTagsField(required=False, default=list)
+    is_active_now = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = [
+            "id",
+            "title",
+            "description",
+            "description_html",
+            "starts_at",
+            "ends_at",
+            "rrule",
+            "is_global",
+            "monitors",
+            "is_active_now",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "description_html", "is_active_now", "created_at", "updated_at"]
+
+    def get_is_active_now(self, window: MaintenanceWindow) -> bool:
+        """True when the window (or one of its occurrences) covers the present moment."""
+        return is_active(window, self.context.get("now") or timezone.now())
+
+    def validate_rrule(self, value: str) -> str:
+        text = value.strip()
+        if any(ch < " " for ch in text):
+            raise serializers.ValidationError("One RRULE line, without control characters.")
+        return text
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        instance: MaintenanceWindow | None = self.instance
+        starts = attrs.get("starts_at", instance.starts_at if instance else None)
+        ends = attrs.get("ends_at", instance.ends_at if instance else None)
+        if starts is not None and ends is not None and ends <= starts:
+            raise serializers.ValidationError({"ends_at": ["Must be after starts_at."]})
+        rrule = attrs.get("rrule", instance.rrule if instance else "")
+        if rrule and ("rrule" in attrs or "starts_at" in attrs):
+            problem = rrule_problem(rrule, starts)
+            if problem:
+                raise serializers.ValidationError({"rrule": [problem]})
+        return attrs
+
+
+def rrule_problem(text: str, starts_at: datetime) -> str | None:
+    """Why ``text`` is not a usable RRULE anchored at ``starts_at``, or None."""
+    from dateutil.rrule import rrule as RRule
+
+    upper = text.upper()
+    if "DTSTART" in upper or "RDATE" in upper or "EXDATE" in upper:
+        return "Only the RRULE itself; the start is starts_at."
+    if any(f"FREQ={freq}" in upper.replace(" ", "") for freq in REFUSED_FREQUENCIES):
+        return "Occurrences more often than hourly are not supported."
+    try:
+        rule = parse_rrule(text, starts_at)
+        if not isinstance(rule, RRule):
+            return "Not a single RRULE."
+        rule.after(starts_at, inc=True)
+        rule.before(timezone.now(), inc=True)
+    except (ValueError, TypeError, OverflowError, KeyError, IndexError, AttributeError) as exc:
+        return f"Not a valid RRULE: {str(exc)[:200]}"
+    return None

@@ -1,0 +1,152 @@
+"""Console forms of the incidents app.
+
+Forms only collect input: the rules live in ``incidents.services`` and its
+``IncidentError(field, message)`` is put back next to the field it names
+(``apply_error``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.forms.boundfield import BoundField
+
+from monitors.models import Monitor
+
+from .models import Classification, Impact, Incident, Severity, State
+from .services import MAX_BODY, MAX_NOTE, IncidentError
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+IMPACT_PREFIX = "impact_"
+
+
+def apply_error(form: forms.Form, error: IncidentError) -> None:
+    """Show a service error next to its field (or above the form)."""
+    field = error.field if error.field in form.fields else None
+    if error.field == "monitors" and hasattr(form, "monitor_rows"):
+        field = None
+    form.add_error(field, error.message)
+
+
+class UpdateForm(forms.Form):
+    """The update composer: a new state and a Markdown body."""
+
+    state = forms.ChoiceField(
+        choices=State.choices,
+        help_text="The incident takes this state. Resolving here needs no classification.",
+    )
+    body = forms.CharField(
+        label="Update",
+        strip=False,
+        max_length=MAX_BODY,
+        widget=forms.Textarea(attrs={"rows": 6, "data-preview-source": ""}),
+        help_text="Markdown: **bold**, _italic_, lists, links, `code`, tables.",
+    )
+
+
+class AcknowledgeForm(forms.Form):
+    note = forms.CharField(
+        required=False,
+        max_length=MAX_NOTE,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional: what you are looking at.",
+    )
+
+
+class ResolveForm(forms.Form):
+    """Resolve by an operator: a classification and a note (posted as the last update)."""
+
+    classification = forms.ChoiceField(
+        choices=[("", "Choose…"), *Classification.choices],
+        help_text="Why the incident ended; used in reports.",
+    )
+    note = forms.CharField(
+        label="Resolution note",
+        strip=False,
+        max_length=MAX_NOTE,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Posted as the final update, in Markdown.",
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(max_length=300, help_text="Why the incident is not over.")
+
+
+class MonitorImpactMixin:
+    """One ``impact_<monitor id>`` select per monitor: not affected / DOWN / DEGRADED /
+    MAINTENANCE. ``monitor_rows()`` pairs each monitor with its field."""
+
+    fields: dict[str, forms.Field]
+
+    def add_monitor_fields(self, current: dict[int, str]) -> None:
+        self.monitors = list(Monitor.objects.order_by("name", "id"))
+        choices = [("", "Not affected"), *Impact.choices]
+        for monitor in self.monitors:
+            name = f"{IMPACT_PREFIX}{monitor.pk}"
+            self.fields[name] = forms.ChoiceField(
+                label=monitor.name,
+                choices=choices,
+                required=False,
+                initial=current.get(monitor.pk, ""),
+            )
+
+    def monitor_rows(self) -> list[tuple[Monitor, BoundField]]:
+        return [(m, self[f"{IMPACT_PREFIX}{m.pk}"]) for m in self.monitors]  # type: ignore[index]
+
+    def chosen_monitors(self) -> list[tuple[Monitor, str]]:
+        cleaned: dict[str, Any] = self.cleaned_data  # type: ignore[attr-defined]
+        return [
+            (m, cleaned[f"{IMPACT_PREFIX}{m.pk}"])
+            for m in self.monitors
+            if cleaned.get(f"{IMPACT_PREFIX}{m.pk}")
+        ]
+
+
+class IncidentCreateForm(MonitorImpactMixin, forms.Form):
+    title = forms.CharField(max_length=300, help_text="What customers see, e.g. “Slow logins”.")
+    state = forms.ChoiceField(choices=State.choices, initial=State.INVESTIGATING)
+    severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.CRITICAL)
+    body = forms.CharField(
+        label="First update",
+        strip=False,
+        max_length=MAX_BODY,
+        widget=forms.Textarea(attrs={"rows": 6, "data-preview-source": ""}),
+        help_text="Markdown. What is happening and what you are doing about it.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_monitor_fields({})
+
+
+class IncidentEditForm(MonitorImpactMixin, forms.Form):
+    title = forms.CharField(max_length=300)
+    severity = forms.ChoiceField(choices=Severity.choices)
+    started_at = forms.DateTimeField(
+        label="Started (UTC)",
+        input_formats=[DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT),
+    )
+    ended_at = forms.DateTimeField(
+        label="Ended (UTC)",
+        required=False,
+        input_formats=[DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT),
+        help_text="Empty while the incident is open.",
+    )
+
+    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "title": incident.title,
+                "severity": incident.severity,
+                "started_at": incident.started_at,
+                "ended_at": incident.ended_at,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.add_monitor_fields(dict(incident.affected.values_list("monitor_id", "impact")))

@@ -1,0 +1,307 @@
+"""Console pages of the incidents app: list, page, composer, lifecycle actions.
+
+Views are thin: every change goes through ``incidents.services`` with ``now``
+read once here and ``actor=request.user``; an ``IncidentError`` is shown next
+to the field it names. Roles are enforced on the server for every request:
+viewers read, operators run the lifecycle, admins delete.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.decorators import role_required
+from accounts.roles import ADMIN, OPERATOR, VIEWER
+from monitors.models import Monitor
+
+from . import services
+from .forms import (
+    AcknowledgeForm,
+    IncidentCreateForm,
+    IncidentEditForm,
+    ReopenForm,
+    ResolveForm,
+    UpdateForm,
+    apply_error,
+)
+from .markdown import render as render_markdown
+from .models import Incident, IncidentMonitor, Severity, Source, State
+from .services import IncidentError
+
+PAGE_SIZE = 25
+STATE_FILTERS = [("open", "Open (not resolved)"), *State.choices]
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def filter_incidents(params: Any) -> tuple[QuerySet[Incident], dict[str, Any]]:
+    """The incidents matching the list's URL filters, and the cleaned filters."""
+    qs = Incident.objects.all()
+    state = params.get("state", "")
+    if state == "open":
+        qs = qs.exclude(state=State.RESOLVED)
+    elif state in State.values:
+        qs = qs.filter(state=state)
+    else:
+        state = ""
+    severity = params.get("severity", "")
+    severity = severity if severity in Severity.values else ""
+    if severity:
+        qs = qs.filter(severity=severity)
+    source = params.get("source", "")
+    source = source if source in Source.values else ""
+    if source:
+        qs = qs.filter(source=source)
+    monitor = params.get("monitor", "").strip()[:64]
+    if monitor:
+        qs = qs.filter(affected__monitor__tag=monitor).distinct()
+    since = _date(params.get("from", ""))
+    until = _date(params.get("to", ""))
+    if since:
+        qs = qs.filter(started_at__gte=_day_start(since))
+    if until:
+        qs = qs.filter(started_at__lt=_day_start(until + timedelta(days=1)))
+    text = params.get("q", "").strip()[:200]
+    if text:
+        qs = qs.filter(title__icontains=text)
+    filters = {
+        "state": state,
+        "severity": severity,
+        "source": source,
+        "monitor": monitor,
+        "from": since.isoformat() if since else "",
+        "to": until.isoformat() if until else "",
+        "q": text,
+    }
+    return qs, filters
+
+
+@role_required(VIEWER)
+def incident_list(request: HttpRequest) -> HttpResponse:
+    qs, filters = filter_incidents(request.GET)
+    qs = qs.order_by("-started_at", "-id").prefetch_related(
+        Prefetch(
+            "affected",
+            queryset=IncidentMonitor.objects.select_related("monitor").order_by("monitor__name"),
+        )
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "incidents/list.html",
+        {
+            "page": page,
+            "f": filters,
+            "filtered": any(filters.values()),
+            "states": STATE_FILTERS,
+            "severities": Severity.choices,
+            "sources": Source.choices,
+            "monitors": Monitor.objects.order_by("name").values_list("tag", "name"),
+            "now": timezone.now(),
+        },
+    )
+
+
+def _incident(pk: int) -> Incident:
+    return get_object_or_404(
+        Incident.objects.select_related("acknowledged_by", "resolved_by", "follow_up_of"), pk=pk
+    )
+
+
+def _detail(request: HttpRequest, incident: Incident, status: int = 200, **forms: Any) -> Any:
+    """The incident page, with bound forms (and their errors) where given."""
+    context: dict[str, Any] = {
+        "incident": incident,
+        "affected": incident.affected.select_related("monitor", "monitor__state").order_by(
+            "monitor__name"
+        ),
+        "updates": incident.updates.select_related("author"),
+        "timeline": incident.timeline.select_related("actor"),
+        "alerts": incident.alerts.select_related("rule", "monitor"),
+        "follow_ups": incident.follow_ups.all(),
+        "update_form": forms.get("update_form")
+        or UpdateForm(initial={"state": incident.state if not incident.is_resolved else ""}),
+        "ack_form": forms.get("ack_form") or AcknowledgeForm(),
+        "resolve_form": forms.get("resolve_form") or ResolveForm(),
+        "reopen_form": forms.get("reopen_form") or ReopenForm(),
+        "open_dialog": forms.get("open_dialog", ""),
+        "now": timezone.now(),
+    }
+    return render(request, "incidents/detail.html", context, status=status)
+
+
+@role_required(VIEWER)
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _incident(pk))
+
+
+@role_required(OPERATOR)
+@require_POST
+def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident(pk)
+    form = UpdateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.post_update(
+                incident,
+                state=form.cleaned_data["state"],
+                body=form.cleaned_data["body"],
+                now=timezone.now(),
+                actor=request.user,
+            )
+        except IncidentError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, "Update posted.")
+            return redirect("incidents:detail", pk=incident.pk)
+    return _detail(request, incident, 400, update_form=form)
+
+
+@role_required(OPERATOR)
+@require_POST
+def markdown_preview(request: HttpRequest) -> HttpResponse:
+    """htmx: the composer's Markdown rendered exactly as it will be stored."""
+    source = request.POST.get("body", "")[: services.MAX_BODY]
+    # ``render`` sanitises with nh3's allow-list, so the partial marks it safe.
+    return render(request, "incidents/_preview.html", {"html": render_markdown(source)})
+
+
+@role_required(OPERATOR)
+@require_POST
+def incident_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident(pk)
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.acknowledge(
+                incident, now=timezone.now(), actor=request.user, note=form.cleaned_data["note"]
+            )
+        except IncidentError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, f"{incident.key} acknowledged.")
+            return redirect("incidents:detail", pk=incident.pk)
+    return _detail(request, incident, 400, ack_form=form)
+
+
+@role_required(OPERATOR)
+@require_http_methods(["GET", "POST"])
+def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the resolve form as a page (without JavaScript); POST: resolve."""
+    incident = _incident(pk)
+    form = ResolveForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.resolve(
+                incident,
+                note=form.cleaned_data["note"],
+                classification=form.cleaned_data["classification"],
+                now=timezone.now(),
+                actor=request.user,
+            )
+        except IncidentError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, f"{incident.key} resolved.")
+            return redirect("incidents:detail", pk=incident.pk)
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "incidents/resolve.html", {"incident": incident, "form": form}, status=status
+    )
+
+
+@role_required(OPERATOR)
+@require_POST
+def incident_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident(pk)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reopen(
+                incident, reason=form.cleaned_data["reason"], now=timezone.now(), actor=request.user
+            )
+        except IncidentError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, f"{incident.key} reopened.")
+            return redirect("incidents:detail", pk=incident.pk)
+    return _detail(request, incident, 400, reopen_form=form)
+
+
+@role_required(OPERATOR)
+@require_http_methods(["GET", "POST"])
+def incident_create(request: HttpRequest) -> HttpResponse:
+    form = IncidentCreateForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = services.create_incident(
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+                state=form.cleaned_data["state"],
+                severity=form.cleaned_data["severity"],
+                monitors=form.chosen_monitors(),
+                now=timezone.now(),
+                actor=request.user,
+            )
+        except IncidentError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, f"{incident.key} opened.")
+            return redirect("incidents:detail", pk=incident.pk)
+    status = 400 if form.is_bound else 200
+    return render(request, "incidents/form.html", {"form": form, "incident": None}, status=status)
+
+
+@role_required(OPERATOR)
+@require_http_methods(["GET", "POST"])
+def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident(pk)
+    form = IncidentEditForm(request.POST if request.method == "POST" else None, incident=incident)
+    if request.method == "POST" and form.is_valid():
+        changes = {
+            name: form.cleaned_data[name]
+            for name in ("title", "severity", "started_at", "ended_at")
+        }
+        changes["monitors"] = form.chosen_monitors()
+        try:
+            services.edit_incident(incident, changes, now=timezone.now(), actor=request.user)
+        except IncidentError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, f"{incident.key} saved.")
+            return redirect("incidents:detail", pk=incident.pk)
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "incidents/form.html", {"form": form, "incident": incident}, status=status
+    )
+
+
+@role_required(ADMIN)
+@require_http_methods(["GET", "POST"])
+def incident_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the confirmation page; POST: delete."""
+    incident = _incident(pk)
+    if request.method == "POST":
+        key = incident.key
+        services.delete_incident(incident)
+        messages.success(request, f"{key} deleted.")
+        return redirect("incidents:list")
+    return render(request, "incidents/confirm_delete.html", {"incident": incident})
