@@ -15,6 +15,9 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parent
 
+# Users per role and signed-in API clients, for every app's tests.
+pytest_plugins = ["accounts.tests.fixtures"]
+
 
 def _database_url() -> str:
     """A URL for the database the tests are using right now (the test database)."""

@@ -50,30 +50,43 @@ def normalise_number(text: Any) -> str:
     return "0" if out in ("-0", "") else out
 
 
+MAX_LATENCY_MS = Decimal(3_600_000)
+MAX_DECIMALS = 3
+
+
 def normalise_value(kind: str, value: Any) -> str:
-    """The rule value as stored; ValueError with a message for people when invalid."""
+    """The rule value as stored; ValueError with a message for people when invalid.
+
+    The one place rule values are judged: the console form and the API both
+    call it. Numbers keep at most three decimals and lose trailing zeros.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError("Must be a string or a number.")
     if kind == RuleKind.STATUS:
-        text = str(value or "").strip().upper()
-        if text not in STATUS_VALUES:
+        text = str(value or "").strip()
+        if text not in STATUS_VALUES:  # exact: "down" is a typo to report, not to guess
             raise ValueError("For a status rule choose DOWN or DEGRADED.")
         return text
-    if kind == RuleKind.LATENCY:
-        try:
-            text = normalise_number(value)
-        except ValueError as exc:
-            raise ValueError("Enter the latency in milliseconds, a number above 0.") from exc
-        if Decimal(text) <= 0:
-            raise ValueError("Enter the latency in milliseconds, a number above 0.")
-        return text
-    if kind == RuleKind.UPTIME:
-        try:
-            text = normalise_number(value)
-        except ValueError as exc:
-            raise ValueError("Enter the uptime as a percentage from 0 to 100.") from exc
-        if not Decimal(0) <= Decimal(text) <= Decimal(100):
-            raise ValueError("Enter the uptime as a percentage from 0 to 100.")
-        return text
-    raise ValueError("Unknown kind.")
+    if kind not in (RuleKind.LATENCY, RuleKind.UPTIME):
+        raise ValueError("Unknown kind.")
+    latency = kind == RuleKind.LATENCY
+    message = (
+        f"Enter the latency in milliseconds, a number above 0 and at most {MAX_LATENCY_MS}."
+        if latency
+        else "Enter the uptime as a percentage from 0 to 100."
+    )
+    try:
+        text = normalise_number(value)
+    except ValueError as exc:
+        raise ValueError(message) from exc
+    number = Decimal(text)
+    if (latency and not Decimal(0) < number <= MAX_LATENCY_MS) or (
+        not latency and not Decimal(0) <= number <= Decimal(100)
+    ):
+        raise ValueError(message)
+    if number != number.quantize(Decimal(1).scaleb(-MAX_DECIMALS)):
+        raise ValueError(f"At most {MAX_DECIMALS} decimal places.")
+    return text
 
 
 def _threshold(value: Any) -> int:

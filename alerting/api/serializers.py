@@ -14,14 +14,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from alerting import rule_services
 from alerting.models import Alert, AlertEvent, AlertRule, AlertStatus, RuleKind, Severity
 from incidents.api.fields import MonitorTagsField, StrictModelSerializer
 
@@ -29,35 +29,6 @@ MAX_THRESHOLD = 1000
 MAX_LATENCY_MS = Decimal(3_600_000)
 MAX_DECIMALS = 3
 STATUS_VALUES = ("DOWN", "DEGRADED")
-
-
-def normalise_value(kind: str, raw: Any) -> str:
-    """The stored text of ``raw`` for a rule of ``kind``; ``ValidationError`` if invalid."""
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise serializers.ValidationError("Must be a string or a number.")
-    text = str(raw).strip()
-    if kind == RuleKind.STATUS:
-        if text not in STATUS_VALUES:
-            raise serializers.ValidationError(
-                f"A STATUS rule's value is DOWN or DEGRADED; got {text[:40]!r}."
-            )
-        return text
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise serializers.ValidationError(f"Must be a number; got {text[:40]!r}.") from None
-    if not number.is_finite():
-        raise serializers.ValidationError("Must be a finite number.")
-    if kind == RuleKind.LATENCY and not Decimal(0) < number <= MAX_LATENCY_MS:
-        raise serializers.ValidationError(
-            f"A LATENCY rule's value is milliseconds above 0 and at most {MAX_LATENCY_MS}."
-        )
-    if kind == RuleKind.UPTIME and not Decimal(0) <= number <= Decimal(100):
-        raise serializers.ValidationError("An UPTIME rule's value is a percentage from 0 to 100.")
-    if number != number.quantize(Decimal(1).scaleb(-MAX_DECIMALS)):
-        raise serializers.ValidationError(f"At most {MAX_DECIMALS} decimal places.")
-    normal = format(number.normalize(), "f")
-    return "0" if normal in ("-0", "0") else normal
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -123,18 +94,10 @@ class AlertRuleSerializer(StrictModelSerializer):
         if "value" in attrs or "kind" in attrs:
             raw = attrs.get("value", instance.value if instance else None)
             try:
-                attrs["value"] = normalise_value(kind, raw)
-            except serializers.ValidationError as exc:
-                raise serializers.ValidationError({"value": exc.detail}) from exc
+                attrs["value"] = rule_services.normalise_value(kind, raw)
+            except ValueError as exc:
+                raise serializers.ValidationError({"value": [str(exc)]}) from exc
         return attrs
-
-    def create(self, validated_data: dict[str, Any]) -> AlertRule:
-        with transaction.atomic():
-            return super().create(validated_data)
-
-    def update(self, instance: AlertRule, validated_data: dict[str, Any]) -> AlertRule:
-        with transaction.atomic():
-            return super().update(instance, validated_data)
 
 
 class AlertSerializer(serializers.ModelSerializer):

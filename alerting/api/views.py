@@ -12,15 +12,18 @@ Routes (trailing slash optional):
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.roles import ADMIN, OPERATOR, VIEWER
-from alerting import services
+from alerting import rule_services, services
 from alerting.models import Alert, AlertEvent, AlertRule
 from incidents.api.fields import ApiViewMixin
 
@@ -38,6 +41,35 @@ class AlertRuleViewSet(ApiViewMixin, viewsets.ModelViewSet):
     lookup_value_regex = r"[0-9]+"
     read_role = VIEWER
     write_role = ADMIN
+
+    # Changes go through alerting.rule_services, like the console's.
+    def perform_create(self, serializer: AlertRuleSerializer) -> None:
+        serializer.instance = _call_rule_service(
+            rule_services.create_rule,
+            serializer.validated_data,
+            now=timezone.now(),
+            actor=self.request.user,
+        )
+
+    def perform_update(self, serializer: AlertRuleSerializer) -> None:
+        serializer.instance = _call_rule_service(
+            rule_services.update_rule,
+            serializer.instance,
+            serializer.validated_data,
+            now=timezone.now(),
+            actor=self.request.user,
+        )
+
+    def perform_destroy(self, instance: AlertRule) -> None:
+        rule_services.delete_rule(instance, now=timezone.now(), actor=self.request.user)
+
+
+def _call_rule_service(service: Any, *args: Any, **kwargs: Any) -> AlertRule:
+    """Run a rule service, turning its ValidationError into the API's 400."""
+    try:
+        return service(*args, **kwargs)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.message_dict) from exc
 
 
 class _AlertListMixin:

@@ -16,12 +16,6 @@ from django.utils import timezone
 from alerting.models import Alert, AlertEvent, AlertRule
 from incidents.models import Incident
 from monitors.services import record_results
-from monitors.tests.conftest import (  # noqa: F401 - fixtures
-    admin_user,
-    api_client_for,
-    operator_user,
-    viewer_user,
-)
 from monitors.tests.factories import make_monitor, result
 
 pytestmark = pytest.mark.django_db
@@ -30,17 +24,17 @@ RULES = "/api/v1/alert-rules"
 
 
 @pytest.fixture
-def admin(api_client_for, admin_user):  # noqa: F811
+def admin(api_client_for, admin_user):
     return api_client_for(admin_user)
 
 
 @pytest.fixture
-def operator(api_client_for, operator_user):  # noqa: F811
+def operator(api_client_for, operator_user):
     return api_client_for(operator_user)
 
 
 @pytest.fixture
-def viewer(api_client_for, viewer_user):  # noqa: F811
+def viewer(api_client_for, viewer_user):
     return api_client_for(viewer_user)
 
 
@@ -100,7 +94,7 @@ def test_create_read_update_delete_rule(admin, viewer) -> None:
     assert not AlertRule.objects.exists()
 
 
-def test_roles_for_rules(operator, viewer, api_client_for) -> None:  # noqa: F811
+def test_roles_for_rules(operator, viewer, api_client_for) -> None:
     make_monitor(tag="api")
     assert api_client_for(None).get(RULES).status_code == 401
     assert viewer.get(RULES).status_code == 200
@@ -273,7 +267,7 @@ def test_bad_filters_are_400(viewer, path: str, query: str, field: str) -> None:
     assert_rejected(viewer.get(path + query), field)
 
 
-def test_acknowledge_alert(operator, viewer, operator_user) -> None:  # noqa: F811
+def test_acknowledge_alert(operator, viewer, operator_user) -> None:
     _, alert, _ = make_down_incident()
     url = f"/api/v1/alerts/{alert.pk}/acknowledge"
     assert viewer.post(url).status_code == 403

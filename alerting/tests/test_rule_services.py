@@ -31,7 +31,7 @@ def _data(**changes):
 @pytest.mark.parametrize(
     ("kind", "value", "stored"),
     [
-        ("STATUS", "down", "DOWN"),
+        ("STATUS", "DOWN", "DOWN"),
         ("STATUS", "DEGRADED", "DEGRADED"),
         ("LATENCY", "1000.0", "1000"),
         ("LATENCY", " 250.50 ", "250.5"),
@@ -50,7 +50,11 @@ def test_value_normalised(kind: str, value: object, stored: str) -> None:
     ("kind", "value"),
     [
         ("STATUS", "UP"),
+        ("STATUS", "down"),
         ("STATUS", ""),
+        ("LATENCY", "0.0001"),
+        ("LATENCY", "3600001"),
+        ("LATENCY", True),
         ("LATENCY", "0"),
         ("LATENCY", "-5"),
         ("LATENCY", "fast"),

@@ -17,12 +17,6 @@ from django.utils import timezone
 from alerting.models import Alert, AlertRule
 from incidents.models import Incident, IncidentMonitor, IncidentUpdate, TimelineEntry
 from monitors.services import record_results
-from monitors.tests.conftest import (  # noqa: F401 - fixtures
-    admin_user,
-    api_client_for,
-    operator_user,
-    viewer_user,
-)
 from monitors.tests.factories import make_monitor, result
 
 pytestmark = pytest.mark.django_db
@@ -36,17 +30,17 @@ HOSTILE_MARKDOWN = (
 
 
 @pytest.fixture
-def admin(api_client_for, admin_user):  # noqa: F811
+def admin(api_client_for, admin_user):
     return api_client_for(admin_user)
 
 
 @pytest.fixture
-def operator(api_client_for, operator_user):  # noqa: F811
+def operator(api_client_for, operator_user):
     return api_client_for(operator_user)
 
 
 @pytest.fixture
-def viewer(api_client_for, viewer_user):  # noqa: F811
+def viewer(api_client_for, viewer_user):
     return api_client_for(viewer_user)
 
 
@@ -166,7 +160,7 @@ def test_unknown_incident_is_404(viewer) -> None:
 # --- Creating ------------------------------------------------------------------------
 
 
-def test_create_incident_with_markdown_is_sanitised(operator, operator_user) -> None:  # noqa: F811
+def test_create_incident_with_markdown_is_sanitised(operator, operator_user) -> None:
     make_monitor(tag="api")
     body = create(
         operator,
@@ -188,7 +182,7 @@ def test_create_incident_with_markdown_is_sanitised(operator, operator_user) -> 
     assert shown["html"] == update.html and shown["author"] == operator_user.username
 
 
-def test_roles_for_incidents(viewer, operator, admin, api_client_for) -> None:  # noqa: F811
+def test_roles_for_incidents(viewer, operator, admin, api_client_for) -> None:
     assert api_client_for(None).get(URL).status_code == 401
     assert viewer.post(URL, {"title": "x", "body": "y"}, format="json").status_code == 403
     incident = create(operator)
@@ -330,7 +324,7 @@ def test_post_update_moves_the_state(operator) -> None:
             assert counts() == before
 
 
-def test_acknowledge(operator, operator_user) -> None:  # noqa: F811
+def test_acknowledge(operator, operator_user) -> None:
     incident = create(operator)
     url = f"{URL}/{incident['id']}/acknowledge"
     response = operator.post(url, {"note": "on it"}, format="json")

@@ -13,12 +13,6 @@ from django.utils import timezone
 from alerting.models import AlertRule
 from incidents.models import Incident, MaintenanceWindow
 from monitors.services import record_results
-from monitors.tests.conftest import (  # noqa: F401 - fixtures
-    admin_user,
-    api_client_for,
-    operator_user,
-    viewer_user,
-)
 from monitors.tests.factories import make_monitor, result
 
 pytestmark = pytest.mark.django_db
@@ -27,12 +21,12 @@ URL = "/api/v1/maintenance-windows"
 
 
 @pytest.fixture
-def admin(api_client_for, admin_user):  # noqa: F811
+def admin(api_client_for, admin_user):
     return api_client_for(admin_user)
 
 
 @pytest.fixture
-def operator(api_client_for, operator_user):  # noqa: F811
+def operator(api_client_for, operator_user):
     return api_client_for(operator_user)
 
 

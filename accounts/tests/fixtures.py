@@ -1,4 +1,6 @@
-"""Shared fixtures of the monitors tests: one user per role and API clients.
+"""Shared fixtures: a user per role and an API client signed in as any user.
+
+Registered for every test by the root conftest (``pytest_plugins``).
 
 * ``admin_user``, ``operator_user``, ``viewer_user``: active users holding that role;
 * ``api_client_for(user)``: an ``APIClient`` sending ``Authorization: Bearer <token>``
