@@ -15,8 +15,8 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parent
 
-# Users per role and signed-in API clients, for every app's tests.
-pytest_plugins = ["accounts.tests.fixtures"]
+# Users per role and signed-in API clients; the headless browser and its pages.
+pytest_plugins = ["accounts.tests.fixtures", "statuspage.tests.browser"]
 
 
 def _database_url() -> str:
