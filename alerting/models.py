@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from incidents.models import Severity  # one severity scale for rules and incidents
 from monitors.models import Monitor
 
 
@@ -19,11 +20,6 @@ class RuleKind(models.TextChoices):
     STATUS = "STATUS", "Status"
     LATENCY = "LATENCY", "Latency"
     UPTIME = "UPTIME", "Uptime"
-
-
-class Severity(models.TextChoices):
-    CRITICAL = "CRITICAL", "Critical"
-    WARNING = "WARNING", "Warning"
 
 
 class AlertRule(models.Model):

@@ -44,6 +44,17 @@ def impact_for(rule: AlertRule) -> str:
     return Impact.DOWN
 
 
+def _triggered_body(rule: AlertRule, monitor: Monitor) -> str:
+    return triggered_body(
+        monitor_name=monitor.name,
+        monitor_tag=monitor.tag,
+        severity=rule.severity,
+        kind=rule.kind,
+        value=rule.value,
+        failure=rule.failure_threshold,
+    )
+
+
 def spec(rule: AlertRule) -> RuleSpec:
     return RuleSpec(rule.kind, rule.value, rule.failure_threshold, rule.success_threshold)
 
@@ -126,14 +137,7 @@ def trigger(
     if rule.create_incident and not suppressed:
         incident = incident_services.create_incident(
             title=incident_title(monitor, rule),
-            body=triggered_body(
-                monitor_name=monitor.name,
-                monitor_tag=monitor.tag,
-                severity=rule.severity,
-                kind=rule.kind,
-                value=rule.value,
-                failure=rule.failure_threshold,
-            ),
+            body=_triggered_body(rule, monitor),
             now=at,
             started_at=at,
             severity=rule.severity,
@@ -250,15 +254,7 @@ def _watch(
             title=incident_title(monitor, rule),
             body=(
                 f"The alert is still active {settings.BEACON_REOPEN_HORIZON_MINUTES} minutes "
-                f"after {incident.key} was resolved.\n\n"
-                + triggered_body(
-                    monitor_name=monitor.name,
-                    monitor_tag=monitor.tag,
-                    severity=rule.severity,
-                    kind=rule.kind,
-                    value=rule.value,
-                    failure=rule.failure_threshold,
-                )
+                f"after {incident.key} was resolved.\n\n" + _triggered_body(rule, monitor)
             ),
             now=now,
             started_at=now,
