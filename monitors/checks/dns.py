@@ -43,7 +43,7 @@ from rest_framework import serializers
 
 from . import register
 from .base import Check, CheckTarget, Outcome, RunContext
-from .fields import StrictConfig, StrictInt, StrictList, StrictStr, timeout_text
+from .fields import StrictConfig, StrictInt, StrictList, StrictStr, optional_text, timeout_text
 
 RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT")
 MATCH_MODES = ("any", "all")
@@ -152,12 +152,8 @@ class DnsCheck(Check):
             label="Record type",
             help_text="A, AAAA, CNAME, MX, NS or TXT; default A.",
         )
-        nameserver = StrictStr(
-            max_length=64,
-            allow_null=True,
-            allow_blank=True,
-            required=False,
-            default=None,
+        nameserver = optional_text(
+            64,
             label="Nameserver",
             help_text="IP address of the DNS server to ask; empty: the system resolver.",
         )

@@ -214,6 +214,21 @@ class StrictConfig(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+def optional_text(max_length: int, *, label: str, help_text: str, exact: bool = False) -> StrictStr:
+    """An optional string, blank or null allowed, default None. ``exact`` keeps
+    leading and trailing spaces (keywords and expected values compare as typed)."""
+    return StrictStr(
+        max_length=max_length,
+        trim_whitespace=not exact,
+        allow_blank=True,
+        allow_null=True,
+        required=False,
+        default=None,
+        label=label,
+        help_text=help_text,
+    )
+
+
 def degraded_above_field() -> StrictInt:
     return StrictInt(
         required=False,

@@ -75,6 +75,7 @@ from .fields import (
     StrictStr,
     degraded_above_field,
     latency_outcome,
+    optional_text,
     timeout_text,
 )
 
@@ -307,42 +308,26 @@ class HttpCheck(Check):
             label="Expected status",
             help_text="Codes or inclusive ranges, e.g. 200 or 200-299; default 200-399.",
         )
-        keyword = StrictStr(
-            max_length=1000,
-            trim_whitespace=False,
-            allow_blank=True,
-            allow_null=True,
-            required=False,
-            default=None,
+        keyword = optional_text(
+            1000,
+            exact=True,
             label="Keyword",
             help_text="Text the response body must contain (case-sensitive).",
         )
-        forbidden_keyword = StrictStr(
-            max_length=1000,
-            trim_whitespace=False,
-            allow_blank=True,
-            allow_null=True,
-            required=False,
-            default=None,
+        forbidden_keyword = optional_text(
+            1000,
+            exact=True,
             label="Forbidden keyword",
             help_text="Text the response body must not contain (case-sensitive).",
         )
-        json_path = StrictStr(
-            max_length=512,
-            allow_blank=True,
-            allow_null=True,
-            required=False,
-            default=None,
+        json_path = optional_text(
+            512,
             label="JSON path",
             help_text="Dotted keys and [index] into a JSON body, e.g. data.items[0].status.",
         )
-        json_expected = StrictStr(
-            max_length=1000,
-            trim_whitespace=False,
-            allow_blank=True,
-            allow_null=True,
-            required=False,
-            default=None,
+        json_expected = optional_text(
+            1000,
+            exact=True,
             label="JSON expected value",
             help_text="The value at the JSON path, compared as text (true, null, 3 for "
             "non-strings).",
