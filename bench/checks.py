@@ -17,20 +17,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import ROOT, beat_command, fresh_environment, percentile, worker_command
+
 PY = sys.executable
-CELERY = str(Path(sys.executable).parent / "celery")
 
 
 def parse_args() -> argparse.Namespace:
@@ -75,47 +72,19 @@ def rss_kb(pid: int) -> int:
     return total
 
 
-def percentile(values: list[int], q: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
-
-
 def main() -> int:
     args = parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="beacon-bench-"))
-    env = dict(os.environ)
-    env["BEACON_DATA_DIR"] = str(data_dir)
-    env["DJANGO_SETTINGS_MODULE"] = "statuspage.settings"
-    env["BEACON_SECRET_KEY"] = "bench"
-    env["BEACON_TICK_SECONDS"] = str(args.tick)
-    env["BEACON_BATCH_SIZE"] = str(args.batch_size)
-    env["BEACON_LOG_LEVEL"] = "WARNING"
-    env.pop("REDIS_URL", None)
+    extra = {"BEACON_TICK_SECONDS": str(args.tick), "BEACON_BATCH_SIZE": str(args.batch_size)}
     if args.redis_url:
-        env["REDIS_URL"] = args.redis_url
-    if args.postgres:
-        import psycopg
-
-        dbname = args.postgres_url.rsplit("/", 1)[1]
-        admin_url = args.postgres_url.rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-            conn.execute(f'CREATE DATABASE "{dbname}"')
-        env["DATABASE_URL"] = args.postgres_url
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{data_dir / 'bench.sqlite3'}"
-    os.environ.update(env)
+        extra["REDIS_URL"] = args.redis_url
+    data_dir, env = fresh_environment(
+        "bench", args.postgres_url if args.postgres else None, **extra
+    )
     if args.redis_url:
         import redis
 
         redis.Redis.from_url(args.redis_url).flushdb()
-
     print(f"data dir {data_dir}; database {env['DATABASE_URL']}")
-    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
 
     import django
 
@@ -163,38 +132,14 @@ def main() -> int:
     connection.close()
 
     worker = subprocess.Popen(
-        [
-            CELERY,
-            "-A",
-            "statuspage",
-            "worker",
-            "--queues",
-            "celery,checks",
-            "--pool",
-            "threads",
-            "--concurrency",
-            str(args.concurrency),
-            "--loglevel",
-            "WARNING",
-            "--without-mingle",
-            "--without-gossip",
-        ],
+        [*worker_command(str(args.concurrency), "WARNING"), "--without-mingle", "--without-gossip"],
         cwd=ROOT,
         env=env,
         stdout=open(data_dir / "worker.log", "w"),  # noqa: SIM115
         stderr=subprocess.STDOUT,
     )
     beat = subprocess.Popen(
-        [
-            CELERY,
-            "-A",
-            "statuspage",
-            "beat",
-            "--schedule",
-            str(data_dir / "beat-schedule"),
-            "--loglevel",
-            "WARNING",
-        ],
+        beat_command(data_dir / "beat-schedule", "WARNING"),
         cwd=ROOT,
         env=env,
         stdout=open(data_dir / "beat.log", "w"),  # noqa: SIM115

@@ -13,23 +13,18 @@ the bound (threshold x interval + 2 s).
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-PY = sys.executable
-CELERY = str(Path(sys.executable).parent / "celery")
+from common import ROOT, beat_command, fresh_environment, percentile, worker_command
+
 DOWN: set[str] = set()
 
 
@@ -48,13 +43,6 @@ class Target(BaseHTTPRequestHandler):
         pass
 
 
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--outages", type=int, default=20)
@@ -64,29 +52,7 @@ def main() -> int:
     p.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/beacon_detect")
     args = p.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="beacon-detect-"))
-    env = dict(os.environ)
-    env.pop("REDIS_URL", None)
-    env.update(
-        DJANGO_SETTINGS_MODULE="statuspage.settings",
-        BEACON_DATA_DIR=str(data_dir),
-        BEACON_SECRET_KEY="bench",  # noqa: S106 - throwaway benchmark database
-        BEACON_LOG_LEVEL="WARNING",
-    )
-    if args.postgres:
-        import psycopg
-
-        dbname = args.postgres_url.rsplit("/", 1)[1]
-        with psycopg.connect(
-            args.postgres_url.rsplit("/", 1)[0] + "/postgres", autocommit=True
-        ) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-            c.execute(f'CREATE DATABASE "{dbname}"')
-        env["DATABASE_URL"] = args.postgres_url
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{data_dir / 'detect.sqlite3'}"
-    os.environ.update(env)
-    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    data_dir, env = fresh_environment("detect", args.postgres_url if args.postgres else None)
 
     import django
 
@@ -123,42 +89,8 @@ def main() -> int:
     connection.close()
     log = open(data_dir / "celery.log", "w")  # noqa: SIM115 - lives as long as the processes
     procs = [
-        subprocess.Popen(
-            [
-                CELERY,
-                "-A",
-                "statuspage",
-                "worker",
-                "--queues",
-                "celery,checks",
-                "--pool",
-                "threads",
-                "--concurrency",
-                "4",
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        ),
-        subprocess.Popen(
-            [
-                CELERY,
-                "-A",
-                "statuspage",
-                "beat",
-                "--schedule",
-                str(data_dir / "beat"),
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        ),
+        subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        for cmd in (worker_command("4", "WARNING"), beat_command(data_dir / "beat", "WARNING"))
     ]
     bound = args.threshold * args.interval + 2
     detect: list[float] = []

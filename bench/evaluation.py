@@ -12,18 +12,13 @@ must not grow with history: each rule reads only the last few results.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import fresh_environment
 
 
 def main() -> int:
@@ -32,27 +27,7 @@ def main() -> int:
     p.add_argument("--postgres", action="store_true")
     p.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/beacon_evalbench")
     args = p.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="beacon-eval-"))
-    env = {
-        "DJANGO_SETTINGS_MODULE": "statuspage.settings",
-        "BEACON_DATA_DIR": str(data_dir),
-        "BEACON_LOG_LEVEL": "WARNING",
-    }
-    if args.postgres:
-        import psycopg
-
-        dbname = args.postgres_url.rsplit("/", 1)[1]
-        with psycopg.connect(
-            args.postgres_url.rsplit("/", 1)[0] + "/postgres", autocommit=True
-        ) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-            c.execute(f'CREATE DATABASE "{dbname}"')
-        env["DATABASE_URL"] = args.postgres_url
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{data_dir / 'eval.sqlite3'}"
-    os.environ.pop("REDIS_URL", None)
-    os.environ.update(env)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
+    data_dir, _env = fresh_environment("eval", args.postgres_url if args.postgres else None)
 
     import django
 

@@ -18,6 +18,39 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
+def worker_command(concurrency: str, loglevel: str) -> list[str]:
+    """A Celery worker on both queues with a thread pool (one process, shared by
+    ``make run``, the benchmarks and the operations docs)."""
+    return [
+        str(BIN / "celery"),
+        "-A",
+        "statuspage",
+        "worker",
+        "--queues",
+        "celery,checks",
+        "--pool",
+        "threads",
+        "--concurrency",
+        concurrency,
+        "--loglevel",
+        loglevel,
+    ]
+
+
+def beat_command(schedule: Path, loglevel: str) -> list[str]:
+    """Celery beat keeping its schedule file at ``schedule``."""
+    return [
+        str(BIN / "celery"),
+        "-A",
+        "statuspage",
+        "beat",
+        "--schedule",
+        str(schedule),
+        "--loglevel",
+        loglevel,
+    ]
+
+
 def commands() -> dict[str, list[str]]:
     """The three processes and their command lines."""
     port = os.environ.get("PORT", "8000")
@@ -38,30 +71,8 @@ def commands() -> dict[str, list[str]]:
             "--access-logfile",
             "-",
         ],
-        "worker": [
-            str(BIN / "celery"),
-            "-A",
-            "statuspage",
-            "worker",
-            "--queues",
-            "celery,checks",
-            "--pool",
-            "threads",
-            "--concurrency",
-            concurrency,
-            "--loglevel",
-            celery_level,
-        ],
-        "beat": [
-            str(BIN / "celery"),
-            "-A",
-            "statuspage",
-            "beat",
-            "--schedule",
-            str(data_dir / "celerybeat-schedule"),
-            "--loglevel",
-            celery_level,
-        ],
+        "worker": worker_command(concurrency, celery_level),
+        "beat": beat_command(data_dir / "celerybeat-schedule", celery_level),
     }
 
 
