@@ -169,6 +169,36 @@ def set_password(user: User, password: str, *, now: datetime, actor: Any = None)
     return locked
 
 
+def ensure_admin(username: str, password: str, *, now: datetime) -> tuple[User, bool]:
+    """Create ``username`` or promote it to an active superuser with role admin,
+    and set its password (used by ``manage.py ensureadmin``). Returns the user
+    and whether it was created; writes a ``created`` or ``updated`` event and a
+    ``password_set`` event, never the password."""
+    from .roles import ADMIN
+
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(username=username).first()
+        created = user is None
+        if user is None:
+            user = User(username=User.normalize_username(username), date_joined=now)
+        before = {"role": user.role, "is_active": user.is_active, "is_superuser": user.is_superuser}
+        user.is_active = user.is_staff = user.is_superuser = True
+        user.role = ADMIN
+        user.set_password(password)
+        user.save()
+        after = {"role": user.role, "is_active": True, "is_superuser": True}
+        changes = {k: [before[k], after[k]] for k in after if created or before[k] != after[k]}
+        _event(
+            user,
+            AccountEvent.Type.CREATED if created else AccountEvent.Type.UPDATED,
+            now,
+            changes=changes,
+            message="admin ensured at start-up",
+        )
+        _event(user, AccountEvent.Type.PASSWORD_SET, now, message="password set at start-up")
+    return user, created
+
+
 def record_sign_in(user: User, *, now: datetime, ip: str | None = None) -> AccountEvent:
     """A successful sign-in: forget the user's failures and write a ``signed_in`` event."""
     with transaction.atomic():

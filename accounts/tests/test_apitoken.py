@@ -107,6 +107,22 @@ def test_ensureadmin_from_environment_updates_an_existing_user(no_admin_env) -> 
     assert User.objects.count() == 2
 
 
+def test_ensureadmin_writes_account_events_without_the_password(no_admin_env) -> None:
+    from accounts.models import AccountEvent
+
+    User.objects.create_user("boss", password="old-password-1", role=VIEWER)
+    no_admin_env.setenv("BEACON_ADMIN_USER", "boss")
+    no_admin_env.setenv("BEACON_ADMIN_PASSWORD", "new-password-2")
+
+    run("ensureadmin")
+
+    events = list(AccountEvent.objects.filter(username="boss").order_by("id"))
+    assert [e.type for e in events] == ["updated", "password_set"]
+    assert events[0].changes["role"] == [VIEWER, ADMIN]
+    for event in events:
+        assert "new-password-2" not in f"{event.changes} {event.message}"
+
+
 @pytest.mark.parametrize("only", ["BEACON_ADMIN_USER", "BEACON_ADMIN_PASSWORD"])
 def test_ensureadmin_with_half_the_environment_fails(no_admin_env, only: str) -> None:
     no_admin_env.setenv(only, "value")

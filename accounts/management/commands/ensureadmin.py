@@ -20,8 +20,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.roles import ADMIN
+from accounts.services import ensure_admin
 from statuspage.env import env_str
 
 DEFAULT_USERNAME = "admin"
@@ -37,29 +38,15 @@ class Command(BaseCommand):
             raise CommandError("BEACON_ADMIN_USER is set but BEACON_ADMIN_PASSWORD is not.")
         if password and not username:
             raise CommandError("BEACON_ADMIN_PASSWORD is set but BEACON_ADMIN_USER is not.")
-        user_model = get_user_model()
         if username:
-            with transaction.atomic():
-                user = user_model.objects.filter(**{user_model.USERNAME_FIELD: username}).first()
-                created = user is None
-                if created:
-                    user = user_model(**{user_model.USERNAME_FIELD: username})
-                self._make_admin(user, password)
+            _user, created = ensure_admin(username, password, now=timezone.now())
             verb = "Created" if created else "Updated"
             self.stdout.write(f"{verb} admin user {username!r} from BEACON_ADMIN_USER.")
             return
         with transaction.atomic():
-            if user_model.objects.exists():
+            # Under the transaction so two starts at once cannot both create it.
+            if get_user_model().objects.select_for_update().exists():
                 return
             password = secrets.token_urlsafe(16)
-            self._make_admin(user_model(**{user_model.USERNAME_FIELD: DEFAULT_USERNAME}), password)
+            ensure_admin(DEFAULT_USERNAME, password, now=timezone.now())
         self.stdout.write(f"Created admin user {DEFAULT_USERNAME!r} with password: {password}")
-
-    @staticmethod
-    def _make_admin(user: Any, password: str) -> None:
-        user.is_active = True
-        user.is_staff = True
-        user.is_superuser = True
-        user.role = ADMIN
-        user.set_password(password)
-        user.save()
