@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from monitors.models import Monitor
+from statuspage.audit import diff, record, snapshot
 
 from .models import AlertEvent, AlertRule, RuleKind, Severity
 
@@ -150,7 +151,9 @@ def create_rule(data: dict[str, Any], *, now: datetime, actor: Any = None) -> Al
     """Create a rule watching ``data["monitors"]``."""
     clean = validate(data)
     with transaction.atomic():
-        return _save(AlertRule(), clean)
+        rule = _save(AlertRule(), clean)
+        record("created", rule, now=now, actor=actor, changes=_state(rule))
+        return rule
 
 
 def rule_data(rule: AlertRule) -> dict[str, Any]:
@@ -178,17 +181,48 @@ def update_rule(
     """
     with transaction.atomic():
         rule = AlertRule.objects.select_for_update().get(pk=rule.pk)
+        before = _state(rule)
         clean = validate({**rule_data(rule), **data})
-        return _save(rule, clean)
+        rule = _save(rule, clean)
+        changes = diff(before, _state(rule))
+        if changes:
+            record("updated", rule, now=now, actor=actor, changes=changes)
+        return rule
 
 
 def delete_rule(rule: AlertRule, *, now: datetime, actor: Any = None) -> None:
     """Delete a rule with its alerts and their log (incidents stay)."""
     with transaction.atomic():
+        record("deleted", rule, now=now, actor=actor, changes=_state(rule))
         rule.delete()
 
 
 def delete_alert_event(event: AlertEvent, *, now: datetime, actor: Any = None) -> None:
     """Remove one entry from the alert log (the alert itself is unchanged)."""
     with transaction.atomic():
+        record(
+            "deleted",
+            event,
+            now=now,
+            actor=actor,
+            changes={"status": event.status, "at": str(event.at), "monitor": event.monitor_id},
+        )
         AlertEvent.objects.filter(pk=event.pk).delete()
+
+
+_AUDITED = (
+    "kind",
+    "value",
+    "failure_threshold",
+    "success_threshold",
+    "severity",
+    "create_incident",
+    "is_active",
+    "description",
+)
+
+
+def _state(rule: AlertRule) -> dict[str, Any]:
+    state = snapshot(rule, _AUDITED)
+    state["monitors"] = sorted(rule.monitors.values_list("tag", flat=True))
+    return state

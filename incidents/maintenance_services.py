@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db import transaction
 
+from statuspage.audit import diff, record, snapshot
+
 from .markdown import render
 from .models import MaintenanceWindow
 
@@ -26,6 +28,7 @@ def create_window(data: dict[str, Any], *, now: datetime, actor: Any = None) -> 
         window.description_html = render(window.description)
         window.save()
         window.monitors.set(data.get("monitors", []))
+        record("created", window, now=now, actor=actor, changes=_state(window))
     return window
 
 
@@ -35,6 +38,7 @@ def update_window(
     """Change the given fields; ``monitors`` (when given) replaces the list."""
     with transaction.atomic():
         window = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
+        before = _state(window)
         for field in FIELDS:
             if field in data:
                 setattr(window, field, data[field])
@@ -43,10 +47,20 @@ def update_window(
         window.save()
         if "monitors" in data:
             window.monitors.set(data["monitors"])
+        changes = diff(before, _state(window))
+        if changes:
+            record("updated", window, now=now, actor=actor, changes=changes)
     return window
 
 
 def delete_window(window: MaintenanceWindow, *, now: datetime, actor: Any = None) -> None:
     """Delete a window (alerts it suppressed keep their log)."""
     with transaction.atomic():
+        record("deleted", window, now=now, actor=actor, changes=_state(window))
         window.delete()
+
+
+def _state(window: MaintenanceWindow) -> dict[str, Any]:
+    state = snapshot(window, FIELDS)
+    state["monitors"] = sorted(window.monitors.values_list("tag", flat=True))
+    return state

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from monitors.models import Monitor
+from statuspage.audit import record
 
 from .markdown import render
 from .models import (
@@ -294,7 +295,21 @@ def reopen(incident: Incident, *, reason: str, now: datetime, actor: Any = None)
     return incident
 
 
-def delete_incident(incident: Incident) -> None:
-    """Delete an incident with its updates and timeline (alerts keep their log)."""
+def delete_incident(incident: Incident, *, now: datetime, actor: Any = None) -> None:
+    """Delete an incident with its updates and timeline (alerts keep their log).
+    The audit log keeps who deleted which incident, since its timeline goes."""
     with transaction.atomic():
+        record(
+            "deleted",
+            incident,
+            now=now,
+            actor=actor,
+            label=f"{incident.key} {incident.title}",
+            changes={
+                "key": incident.key,
+                "title": incident.title,
+                "state": incident.state,
+                "started_at": str(incident.started_at),
+            },
+        )
         incident.delete()

@@ -301,7 +301,7 @@ def incident_delete(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
     if request.method == "POST":
         key = incident.key
-        services.delete_incident(incident)
+        services.delete_incident(incident, now=timezone.now(), actor=request.user)
         messages.success(request, f"{key} deleted.")
         return redirect("incidents:list")
     return render(request, "incidents/confirm_delete.html", {"incident": incident})

@@ -116,7 +116,7 @@ class IncidentViewSet(
         return self._show(incident)
 
     def perform_destroy(self, instance: Incident) -> None:
-        services.delete_incident(instance)
+        services.delete_incident(instance, now=timezone.now(), actor=self.request.user)
 
     @extend_schema(
         methods=["GET"],
