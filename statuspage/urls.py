@@ -16,6 +16,7 @@ urlpatterns = [
     path("console/", include("monitors.urls")),
     path("console/users/", include("accounts.urls_console")),
     path("console/incidents/", include("incidents.urls")),
+    path("console/maintenance/", include("incidents.urls_maintenance")),
     path("console/alerts/", include("alerting.urls")),
     path("api/v1/", include("monitors.api.urls")),
     path("api/v1/", include("alerting.api.urls")),
