@@ -62,7 +62,14 @@ def start_celery(
         name = f"{role}-{len(procs)}"
         cmd = [sys.executable, "-m", "celery", "-A", "statuspage", role, "--loglevel", "INFO"]
         if role == "worker":
-            cmd += ["--queues", "celery,checks", "--pool", "threads", "--concurrency", "2"]
+            cmd += [
+                "--queues",
+                "celery,checks,notifications,ingest",
+                "--pool",
+                "threads",
+                "--concurrency",
+                "2",
+            ]
             cmd += ["--hostname", f"{name}@%h", "--without-mingle", "--without-gossip"]
         else:
             cmd += ["--schedule", str(tmp_path / f"{name}-schedule")]

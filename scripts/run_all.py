@@ -27,7 +27,7 @@ def worker_command(concurrency: str, loglevel: str) -> list[str]:
         "statuspage",
         "worker",
         "--queues",
-        "celery,checks",
+        "celery,checks,notifications,ingest",
         "--pool",
         "threads",
         "--concurrency",

@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "monitors",
     "alerting",
     "incidents",
+    "notifications",
+    "public",
+    "integrations",
     "statuspage",
 ]
 

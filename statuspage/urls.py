@@ -1,7 +1,6 @@
 """Top-level URLs: console, API, heartbeat push, health, and (later) the public pages."""
 
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from monitors.views_push import push
@@ -9,7 +8,6 @@ from monitors.views_push import push
 from .health import healthz
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="monitors:list", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("push/<str:token>", push, name="push"),
     path("accounts/", include("accounts.urls")),
@@ -21,6 +19,15 @@ urlpatterns = [
     path("api/v1/", include("monitors.api.urls")),
     path("api/v1/", include("alerting.api.urls")),
     path("api/v1/", include("incidents.api.urls")),
+    path("api/v1/", include("notifications.api.urls")),
+    path("api/v1/", include("notifications.api.urls_subscribers")),
+    path("console/", include("notifications.urls")),
+    path("console/subscribers/", include("notifications.urls_subscribers")),
+    path("console/site/", include("public.urls_console")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Public side last: its paths are the short ones.
+    path("", include("notifications.urls_public")),
+    path("", include("public.urls_machine")),
+    path("", include("public.urls")),
 ]

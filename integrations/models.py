@@ -1,0 +1,1 @@
+"""Integrations: inbound webhooks from other monitoring tools (issue 6)."""
