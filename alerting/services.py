@@ -24,6 +24,7 @@ from incidents import services as incident_services
 from incidents.maintenance import active_monitor_ids
 from incidents.models import Impact, IncidentMonitor, Source, State, TimelineEntry
 from monitors.models import CheckResult, Monitor
+from notifications import outbox
 
 from .evaluation import Decision, RuleSpec, Sample, failing, replay
 from .models import Alert, AlertEvent, AlertRule, AlertStatus, RuleKind
@@ -146,7 +147,7 @@ def trigger(
         )
         alert.incident = incident
     alert.save()
-    AlertEvent.objects.create(
+    event = AlertEvent.objects.create(
         alert=alert,
         rule=rule,
         monitor=monitor,
@@ -156,6 +157,7 @@ def trigger(
         suppressed_by_maintenance=suppressed,
         message="suppressed by maintenance" if suppressed else "",
     )
+    outbox.alert_event(event)
     if alert.incident is not None:
         incident_services.timeline(
             alert.incident,
@@ -173,7 +175,7 @@ def resolve_alert(rule: AlertRule, monitor: Monitor, alert: Alert, *, at: dateti
     alert.resolved_at = at
     alert.post_resolution_watch_since = None
     alert.save()
-    AlertEvent.objects.create(
+    event = AlertEvent.objects.create(
         alert=alert,
         rule=rule,
         monitor=monitor,
@@ -182,6 +184,7 @@ def resolve_alert(rule: AlertRule, monitor: Monitor, alert: Alert, *, at: dateti
         incident=alert.incident,
         suppressed_by_maintenance=alert.suppressed_by_maintenance,
     )
+    outbox.alert_event(event)
     incident = alert.incident
     if incident is None:
         return

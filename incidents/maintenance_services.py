@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
+from notifications import outbox
 from statuspage.audit import diff, record, snapshot
 
 from .markdown import render
@@ -29,6 +30,7 @@ def create_window(data: dict[str, Any], *, now: datetime, actor: Any = None) -> 
         window.save()
         window.monitors.set(data.get("monitors", []))
         record("created", window, now=now, actor=actor, changes=_state(window))
+        outbox.maintenance_event(window, "maintenance.scheduled", now=now)
     return window
 
 

@@ -56,8 +56,11 @@ def timeline(
     message: str = "",
     data: dict[str, Any] | None = None,
 ) -> TimelineEntry:
-    """Append one timeline entry (call inside the change's transaction)."""
-    return TimelineEntry.objects.create(
+    """Append one timeline entry (call inside the change's transaction); the
+    entries subscribers hear about also write their notification (outbox)."""
+    from notifications import outbox
+
+    entry = TimelineEntry.objects.create(
         incident=incident,
         type=type_,
         message=message[:500],
@@ -65,6 +68,8 @@ def timeline(
         data=data or {},
         at=now,
     )
+    outbox.incident_event(entry)
+    return entry
 
 
 def _add_update(
@@ -160,7 +165,7 @@ def post_update(
             now,
             actor=actor,
             message=f"{previous} -> {state}",
-            data={"update": update.pk},
+            data={"update": update.pk, "from": previous, "to": state},
         )
     return update
 
