@@ -79,7 +79,7 @@ def alert_event(event: AlertEvent) -> Notification | None:
 
 def incident_event(entry: TimelineEntry) -> Notification | None:
     """An incident timeline entry that subscribers hear about (see ``incident_event_for``)."""
-    from .variables import incident_variables
+    from .incident_variables import incident_variables
 
     kind = incident_event_for(entry.type, entry.data or {})
     if kind is None:
@@ -103,7 +103,7 @@ def maintenance_event(
 ) -> Notification | None:
     """Maintenance scheduled (from the service) or started / ended (from the tick,
     once per occurrence: ``key`` makes a second call a no-op)."""
-    from .variables import maintenance_variables
+    from .incident_variables import maintenance_variables
 
     key = ""
     if occurrence is not None:

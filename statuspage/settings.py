@@ -61,7 +61,7 @@ INSTALLED_APPS = [
     "alerting",
     "incidents",
     "notifications",
-    "public",
+    "public_site",
     "integrations",
     "statuspage",
 ]

@@ -23,11 +23,11 @@ urlpatterns = [
     path("api/v1/", include("notifications.api.urls_subscribers")),
     path("console/", include("notifications.urls")),
     path("console/subscribers/", include("notifications.urls_subscribers")),
-    path("console/site/", include("public.urls_console")),
+    path("console/site/", include("public_site.urls_console")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Public side last: its paths are the short ones.
     path("", include("notifications.urls_public")),
-    path("", include("public.urls_machine")),
-    path("", include("public.urls")),
+    path("", include("public_site.urls_machine")),
+    path("", include("public_site.urls")),
 ]
