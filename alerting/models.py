@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 
 from incidents.models import Severity  # one severity scale for rules and incidents
 from monitors.models import Monitor
@@ -54,14 +55,63 @@ class AlertStatus(models.TextChoices):
     RESOLVED = "RESOLVED", "Resolved"
 
 
-class Alert(models.Model):
-    """The alert of one rule on one monitor, and its current status."""
+class AlertSource(models.TextChoices):
+    """Where an alert comes from: a Beacon alert rule, or an integration's vendor."""
 
-    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
-    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="alerts")
+    RULE = "rule", "Alert rule"
+    GRAFANA = "grafana", "Grafana"
+    ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
+    DATADOG = "datadog", "Datadog"
+    NETDATA = "netdata", "Netdata"
+    PAGERDUTY = "pagerduty", "PagerDuty"
+    SPLUNK = "splunk", "Splunk"
+    JENKINS = "jenkins", "Jenkins"
+    CLOUDBEES = "cloudbees", "CloudBees"
+    DYNATRACE = "dynatrace", "Dynatrace"
+    BIGPANDA = "bigpanda", "BigPanda"
+    GENERIC = "generic", "Generic"
+
+
+class Alert(models.Model):
+    """An alert and its current status: either the alert of one rule on one
+    monitor (``source == "rule"``), or an external alert pushed by an
+    integration, unique per (integration, fingerprint). A re-fire of an
+    external alert updates ``last_seen_at`` and ``occurrence_count``; each
+    receipt is an ``AlertOccurrence``. The source owns an external alert's
+    recovery: Beacon acknowledges it but never closes it.
+    """
+
+    source = models.CharField(max_length=16, choices=AlertSource.choices, default=AlertSource.RULE)
+    rule = models.ForeignKey(
+        AlertRule, on_delete=models.CASCADE, related_name="alerts", null=True, blank=True
+    )
+    monitor = models.ForeignKey(
+        Monitor, on_delete=models.CASCADE, related_name="alerts", null=True, blank=True
+    )
+    integration = models.ForeignKey(
+        "integrations.Integration",
+        on_delete=models.CASCADE,
+        related_name="alerts",
+        null=True,
+        blank=True,
+    )
+    fingerprint = models.CharField(max_length=200, blank=True, default="")
+    title = models.CharField(max_length=300, blank=True, default="")
+    description = models.TextField(max_length=10000, blank=True, default="")
+    severity = models.CharField(max_length=10, choices=Severity.choices, blank=True, default="")
+    service = models.ForeignKey(
+        "catalog.Service", on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+    )
+    service_name = models.CharField(max_length=200, blank=True, default="")
+    environment = models.CharField(max_length=100, blank=True, default="")
+    link = models.CharField(max_length=2000, blank=True, default="")
+    labels = models.JSONField(default=dict, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=AlertStatus.choices)
     triggered_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    occurrence_count = models.PositiveIntegerField(default=1)
     incident = models.ForeignKey(
         "incidents.Incident",
         on_delete=models.SET_NULL,
@@ -80,11 +130,55 @@ class Alert(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["rule", "monitor"], name="one_alert_per_rule_monitor")
+            models.UniqueConstraint(fields=["rule", "monitor"], name="one_alert_per_rule_monitor"),
+            models.UniqueConstraint(
+                fields=["integration", "fingerprint"],
+                condition=Q(integration__isnull=False),
+                name="one_alert_per_integration_fingerprint",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(source="rule", rule__isnull=False, monitor__isnull=False)
+                    | (~Q(source="rule") & Q(integration__isnull=False))
+                ),
+                name="alert_rule_or_integration",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["source", "status"]),
+            models.Index(fields=["service", "status"]),
+            models.Index(fields=["status", "last_seen_at"]),
         ]
 
     def __str__(self) -> str:
-        return f"{self.rule_id}/{self.monitor_id} {self.status}"
+        if self.source == AlertSource.RULE:
+            return f"{self.rule_id}/{self.monitor_id} {self.status}"
+        return f"{self.source}:{self.fingerprint} {self.status}"
+
+
+class AlertOccurrence(models.Model):
+    """One receipt of an external alert (firing or resolved), as received:
+    what ``GET /alerts/{id}/violations`` lists for external alerts."""
+
+    id = models.BigAutoField(primary_key=True)
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="occurrences")
+    delivery = models.ForeignKey(
+        "integrations.InboundDelivery",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="occurrences",
+    )
+    status = models.CharField(max_length=10, choices=AlertStatus.choices)
+    received_at = models.DateTimeField()
+    raw = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["alert", "received_at", "id"]
+        indexes = [models.Index(fields=["alert", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} {self.status} @ {self.received_at}"
 
 
 class AlertEvent(models.Model):
@@ -92,8 +186,12 @@ class AlertEvent(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
-    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="events")
-    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="alert_events")
+    rule = models.ForeignKey(
+        AlertRule, on_delete=models.CASCADE, related_name="events", null=True, blank=True
+    )
+    monitor = models.ForeignKey(
+        Monitor, on_delete=models.CASCADE, related_name="alert_events", null=True, blank=True
+    )
     status = models.CharField(max_length=10, choices=AlertStatus.choices)
     at = models.DateTimeField(db_index=True)
     incident = models.ForeignKey(

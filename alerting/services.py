@@ -128,6 +128,8 @@ def trigger(
     if alert is None:
         alert = Alert(rule=rule, monitor=monitor)
     alert.status = AlertStatus.TRIGGERED
+    alert.severity = rule.severity
+    alert.title = incident_title(monitor, rule)[:300]
     alert.triggered_at = at
     alert.resolved_at = None
     alert.incident = None

@@ -25,11 +25,13 @@ class State(models.TextChoices):
 class Source(models.TextChoices):
     ALERT = "ALERT", "Alert rule"
     DASHBOARD = "DASHBOARD", "Console / API"
+    INTEGRATION = "INTEGRATION", "Integration"
 
 
 class Severity(models.TextChoices):
     CRITICAL = "CRITICAL", "Critical"
     WARNING = "WARNING", "Warning"
+    INFO = "INFO", "Info"
 
 
 class Impact(models.TextChoices):
@@ -46,6 +48,12 @@ class Classification(models.TextChoices):
     MAINTENANCE = "Maintenance", "Maintenance"
     ACCEPTED_RISK = "AcceptedRisk", "Accepted risk"
     TRANSFERRED = "Transferred", "Transferred"
+
+
+class InvestigationStatus(models.TextChoices):
+    IDLE = "idle", "Idle"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
 
 
 class Incident(models.Model):
@@ -77,6 +85,25 @@ class Incident(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups"
     )
     monitors = models.ManyToManyField(Monitor, through="IncidentMonitor", related_name="incidents")
+    # Correlation (alerts from rules and integrations folded into one incident).
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_incidents"
+    )
+    services = models.ManyToManyField(
+        "catalog.Service", through="IncidentService", related_name="incidents", blank=True
+    )
+    primary_service = models.ForeignKey(
+        "catalog.Service", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    correlated_alert_count = models.PositiveIntegerField(default=0)
+    last_correlated_at = models.DateTimeField(null=True, blank=True)
+    # Automatic investigation: facts gathered by a worker, as Markdown (+ sanitised HTML).
+    investigation_status = models.CharField(
+        max_length=8, choices=InvestigationStatus.choices, default=InvestigationStatus.IDLE
+    )
+    investigation = models.TextField(blank=True, default="")
+    investigation_html = models.TextField(blank=True, default="")
+    investigated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -116,6 +143,30 @@ class IncidentMonitor(models.Model):
         return f"{self.incident_id}/{self.monitor_id}: {self.impact}"
 
 
+class IncidentService(models.Model):
+    """A service an incident affects: from a correlated alert, a monitor's
+    service, or an operator's association (``source``)."""
+
+    class Source(models.TextChoices):
+        ALERT = "alert", "Alert"
+        MONITOR = "monitor", "Monitor"
+        MANUAL = "manual", "Operator"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="service_links")
+    service = models.ForeignKey("catalog.Service", on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=8, choices=Source.choices)
+    added_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["incident", "added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "service"], name="incident_service_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} / {self.service_id}"
+
+
 class IncidentUpdate(models.Model):
     """A Markdown update; ``html`` is its sanitised rendering, made once on save."""
 
@@ -150,6 +201,12 @@ class TimelineEntry(models.Model):
         ALERT_RESOLVED = "AlertResolved", "Alert resolved"
         MONITOR_ADDED = "MonitorAdded", "Monitor added"
         MONITOR_REMOVED = "MonitorRemoved", "Monitor removed"
+        ALERT_CORRELATED = "AlertCorrelated", "Alert correlated"
+        ALERT_MERGED = "AlertMerged", "Alert merged"
+        MERGED_INTO = "MergedInto", "Merged into another incident"
+        INCIDENT_MERGED = "IncidentMerged", "Incident merged in"
+        SERVICES_CHANGED = "ServicesChanged", "Services changed"
+        INVESTIGATION = "Investigation", "Investigation updated"
 
     id = models.BigAutoField(primary_key=True)
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")

@@ -73,6 +73,9 @@ class Monitor(models.Model):
     is_active = models.BooleanField(default=True)
     is_public = models.BooleanField(default=True)
     push_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    service = models.ForeignKey(
+        "catalog.Service", on_delete=models.SET_NULL, null=True, blank=True, related_name="monitors"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -60,8 +60,8 @@ def alert_event(event: AlertEvent) -> Notification | None:
     """
     from .variables import alert_variables
 
-    if event.suppressed_by_maintenance:
-        return None
+    if event.suppressed_by_maintenance or event.rule_id is None:
+        return None  # suppressed, or an external alert (integrations have no triggers)
     if not event.rule.triggers.filter(is_active=True).exists():
         return None
     kind = Event.ALERT_TRIGGERED if event.status == "TRIGGERED" else Event.ALERT_RESOLVED

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "incidents",
     "notifications",
     "public_site",
+    "catalog",
     "integrations",
     "statuspage",
 ]
