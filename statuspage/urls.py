@@ -24,6 +24,12 @@ urlpatterns = [
     path("console/", include("notifications.urls")),
     path("console/subscribers/", include("notifications.urls_subscribers")),
     path("console/site/", include("public_site.urls_console")),
+    path("console/integrations/", include("integrations.urls")),
+    path("console/services/", include("catalog.urls")),
+    path("api/v1/", include("integrations.api.urls")),
+    path("api/v1/", include("catalog.api.urls")),
+    # Inbound webhooks from other monitoring tools: /api/<vendor>/...
+    path("api/", include("integrations.urls_inbound")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Public side last: its paths are the short ones.
