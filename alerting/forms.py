@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from monitors.models import Monitor
+from notifications.models import Trigger
 
 from .models import AlertRule, AlertStatus, RuleKind, Severity
 from .rule_services import DEFAULTS, normalise_value
@@ -108,6 +109,13 @@ class RuleForm(forms.Form):
     description = forms.CharField(
         required=False, strip=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    triggers = forms.ModelMultipleChoiceField(
+        queryset=Trigger.objects.order_by("name", "id"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "checklist"}),
+        help_text="Notified when the alert triggers and when it resolves "
+        "(inactive triggers never fire).",
+    )
 
     FIELDS = (
         "monitors",
@@ -119,12 +127,18 @@ class RuleForm(forms.Form):
         "create_incident",
         "is_active",
         "description",
+        "triggers",
     )
 
     def __init__(self, *args: Any, rule: AlertRule | None = None, **kwargs: Any) -> None:
         if rule is not None:
-            initial = {name: getattr(rule, name) for name in self.FIELDS if name != "monitors"}
+            initial = {
+                name: getattr(rule, name)
+                for name in self.FIELDS
+                if name not in ("monitors", "triggers")
+            }
             initial["monitors"] = list(rule.monitors.all())
+            initial["triggers"] = list(rule.triggers.all())
         else:
             initial = {**DEFAULTS, "kind": RuleKind.STATUS, "value": "DOWN"}
         kwargs.setdefault("initial", initial)
@@ -133,6 +147,7 @@ class RuleForm(forms.Form):
     def service_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data["monitors"] = list(data.get("monitors") or [])
+        data["triggers"] = list(data.get("triggers") or [])
         return data
 
     def apply(self, error: ValidationError) -> None:

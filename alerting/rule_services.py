@@ -3,7 +3,9 @@
 
 ``data`` holds plain values: ``monitors`` (a list of ``Monitor``), ``kind``,
 ``value``, ``failure_threshold``, ``success_threshold``, ``severity``,
-``create_incident``, ``is_active``, ``description``. Problems are raised as
+``create_incident``, ``is_active``, ``description`` and, optionally,
+``triggers`` (a list of ``notifications.models.Trigger``: where the rule's
+TRIGGERED / RESOLVED go; absent keeps them). Problems are raised as
 ``django.core.exceptions.ValidationError({field: [message]})``, all at once.
 
 ``value`` is checked against the kind and normalised to text without trailing
@@ -133,6 +135,14 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
     if len(description) > MAX_DESCRIPTION:
         errors["description"] = [f"At most {MAX_DESCRIPTION} characters."]
     clean["description"] = description
+    if "triggers" in data:
+        triggers = list(data.get("triggers") or [])
+        if not all(
+            getattr(t, "_meta", None) and t._meta.label == "notifications.Trigger" and t.pk
+            for t in triggers
+        ):
+            errors["triggers"] = ["Unknown trigger."]
+        clean["triggers"] = triggers
     if errors:
         raise ValidationError(errors)
     return clean
@@ -140,10 +150,12 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
 
 def _save(rule: AlertRule, clean: dict[str, Any]) -> AlertRule:
     for name, value in clean.items():
-        if name != "monitors":
+        if name not in ("monitors", "triggers"):
             setattr(rule, name, value)
     rule.save()
     rule.monitors.set(clean["monitors"])
+    if "triggers" in clean:
+        rule.triggers.set(clean["triggers"])
     return rule
 
 
@@ -168,6 +180,7 @@ def rule_data(rule: AlertRule) -> dict[str, Any]:
         "create_incident": rule.create_incident,
         "is_active": rule.is_active,
         "description": rule.description,
+        "triggers": list(rule.triggers.order_by("id")),
     }
 
 
@@ -225,4 +238,5 @@ _AUDITED = (
 def _state(rule: AlertRule) -> dict[str, Any]:
     state = snapshot(rule, _AUDITED)
     state["monitors"] = sorted(rule.monitors.values_list("tag", flat=True))
+    state["triggers"] = sorted(rule.triggers.values_list("id", flat=True))
     return state

@@ -122,6 +122,58 @@ class Subscriber(models.Model):
         return self.email or self.url
 
 
+class SubscriberEvent(models.Model):
+    """The audit log of subscribers: every subscribe, confirmation, change,
+    unsubscribe and removal, written by ``notifications.subscriber_services``
+    in the transaction of the change. ``address`` is copied so the log still
+    reads after the subscriber is removed."""
+
+    class Type(models.TextChoices):
+        SUBSCRIBED = "subscribed", "Subscribed (pending confirmation)"
+        REQUESTED_AGAIN = "requested_again", "Subscription requested again"
+        CONFIRMATION_SENT = "confirmation_sent", "Confirmation link sent"
+        CONFIRMED = "confirmed", "Confirmed"
+        PREFERENCES_CHANGED = "preferences_changed", "Preferences changed"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        CREATED = "created", "Created in the console or API"
+        VERIFIED = "verified", "Webhook verified by a test call"
+        REMOVED = "removed", "Removed"
+
+    id = models.BigAutoField(primary_key=True)
+    subscriber = models.ForeignKey(
+        Subscriber, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    address = models.CharField(max_length=300)
+    type = models.CharField(max_length=24, choices=Type.choices)
+    data = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["subscriber", "-at"], name="subscriber_event_time")]
+
+    def __str__(self) -> str:
+        return f"{self.address} {self.type} @ {self.at}"
+
+
+class SubscribeRequest(models.Model):
+    """One POST of the public subscribe form, kept for the per-address rate
+    limit (in the database so every web process counts the same requests)."""
+
+    ip = models.GenericIPAddressField()
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["ip", "at"], name="subscribe_request_ip_at")]
+
+    def __str__(self) -> str:
+        return f"{self.ip} @ {self.at}"
+
+
 class Event(models.TextChoices):
     ALERT_TRIGGERED = "alert.triggered", "Alert triggered"
     ALERT_RESOLVED = "alert.resolved", "Alert resolved"
@@ -214,7 +266,7 @@ class Delivery(models.Model):
     subscriber = models.ForeignKey(
         Subscriber, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
     )
-    channel = models.CharField(max_length=16)  # the notifier kind that sends it
+    channel = models.CharField(max_length=24)  # the sender kind (subscriber_webhook: 18)
     target = models.CharField(max_length=300)  # what it went to, kept after the target goes
     status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING

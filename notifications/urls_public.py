@@ -1,5 +1,17 @@
-"""URLs (filled in by the feature that owns them)."""
+"""Public subscriber pages (namespace ``subscribe``), included at the site root.
 
-from django.urls import path  # noqa: F401
+``subscribe:form`` is the page the status page links to.
+"""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views_public as views
+
+app_name = "subscribe"
+urlpatterns = [
+    path("subscribe", views.subscribe, name="form"),
+    path("subscribe/sent", views.sent, name="sent"),
+    path("subscribe/confirm/<str:signed>", views.confirm, name="confirm"),
+    path("subscriptions/<str:token>", views.manage, name="manage"),
+    path("unsubscribe/<str:token>", views.unsubscribe, name="unsubscribe"),
+]

@@ -1,5 +1,14 @@
-"""URLs (filled in by the feature that owns them)."""
+"""Console routes of subscribers, mounted at /console/subscribers/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views_subscribers as views
+
+app_name = "subscribers"
+urlpatterns = [
+    path("", views.subscriber_list, name="list"),
+    path("export.csv", views.subscriber_export, name="export"),
+    path("webhooks/new/", views.webhook_create, name="webhook-create"),
+    path("<int:pk>/", views.subscriber_detail, name="detail"),
+    path("<int:pk>/remove/", views.subscriber_remove, name="remove"),
+]

@@ -1,5 +1,12 @@
-"""URLs (filled in by the feature that owns them)."""
+"""API v1 routes of triggers and deliveries; the trailing slash is optional everywhere."""
 
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from .views import DeliveryViewSet, TriggerViewSet
+
+router = SimpleRouter()
+router.trailing_slash = "/?"
+router.register("triggers", TriggerViewSet, basename="trigger")
+router.register("deliveries", DeliveryViewSet, basename="delivery")
+
+urlpatterns = router.urls

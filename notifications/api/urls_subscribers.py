@@ -1,5 +1,11 @@
-"""URLs (filled in by the feature that owns them)."""
+"""API v1 routes of subscribers; the trailing slash is optional."""
 
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from .subscribers import SubscriberViewSet
+
+router = SimpleRouter()
+router.trailing_slash = "/?"
+router.register("subscribers", SubscriberViewSet, basename="subscriber")
+
+urlpatterns = router.urls
