@@ -109,17 +109,35 @@ def banner(statuses: Iterable[str]) -> Banner:
     return Banner("none", "All Systems Operational", "up")
 
 
-def day_level(up: int, degraded: int, down: int, *, maintenance: bool = False) -> str:
-    """A 90-day bar's colour key for one day: ``maintenance`` (blue) when a
-    window covered it and nothing failed outside it is known, ``nodata``
-    (grey) without results, else the worst status seen that day."""
-    if up + degraded + down == 0:
-        return "maintenance" if maintenance else "nodata"
-    if down:
+def day_level(
+    up: int,
+    degraded: int,
+    down: int,
+    *,
+    maintenance: bool = False,
+    incident_impact: str | None = None,
+) -> str:
+    """A 90-day bar's colour key for one day.
+
+    The worst of what the checks saw (``down`` / ``degraded`` / ``up``) and
+    what open incidents declared for the monitor that day (``incident_impact``:
+    ``DOWN`` / ``DEGRADED`` / ``MAINTENANCE``). A day covered by a maintenance
+    window (or an incident declaring maintenance) is ``maintenance`` (blue)
+    unless something failed: day counts cannot tell a failure inside the window
+    from one outside it, so a failure is shown rather than hidden. No results,
+    no incident and no maintenance: ``nodata`` (grey).
+    """
+    if incident_impact == "MAINTENANCE":
+        maintenance = True
+    if down or incident_impact == "DOWN":
         return "down"
-    if degraded:
+    if degraded or incident_impact == "DEGRADED":
         return "degraded"
-    return "maintenance" if maintenance else "up"
+    if maintenance:
+        return "maintenance"
+    if up:
+        return "up"
+    return "nodata"
 
 
 def uptime_percent(up: int, degraded: int, down: int) -> float | None:
@@ -129,3 +147,93 @@ def uptime_percent(up: int, degraded: int, down: int) -> float | None:
     if not total:
         return None
     return 100.0 * (up + degraded) / total
+
+
+# --- Words, icons and levels shown to people --------------------------------------
+
+#: A component status as a CSS/icon level key (the same keys as ``day_level``).
+COMPONENT_LEVEL = {
+    OPERATIONAL: "up",
+    DEGRADED: "degraded",
+    PARTIAL: "partial",
+    MAJOR: "down",
+    MAINTENANCE: "maintenance",
+}
+
+#: A component status in words (Statuspage's wording).
+COMPONENT_LABEL = {
+    OPERATIONAL: "Operational",
+    DEGRADED: "Degraded Performance",
+    PARTIAL: "Partial Outage",
+    MAJOR: "Major Outage",
+    MAINTENANCE: "Under Maintenance",
+}
+
+#: A level key's icon (status is never shown by colour alone) and words.
+LEVEL_ICON = {
+    "up": "\u2713",  # check mark
+    "degraded": "\u25b2",  # triangle
+    "partial": "\u25d1",  # half circle
+    "down": "\u2715",  # cross
+    "maintenance": "\u2692",  # hammer and pick
+    "nodata": "\u25cb",  # empty circle
+}
+LEVEL_LABEL = {
+    "up": "Operational",
+    "degraded": "Degraded",
+    "partial": "Partial outage",
+    "down": "Outage",
+    "maintenance": "Maintenance",
+    "nodata": "No data",
+}
+
+_IMPACT_RANK = {None: 0, "MAINTENANCE": 1, "DEGRADED": 2, "DOWN": 3}
+
+
+def worst_impact(impacts: Iterable[str | None]) -> str | None:
+    """The most severe incident impact (``DOWN`` > ``DEGRADED`` > ``MAINTENANCE``)."""
+    worst: str | None = None
+    for impact in impacts:
+        if _IMPACT_RANK.get(impact, 0) > _IMPACT_RANK[worst]:
+            worst = impact
+    return worst
+
+
+# --- Colours ----------------------------------------------------------------------
+
+_HEX = "0123456789abcdef"
+
+
+def is_hex_colour(value: str) -> bool:
+    """True for ``#rrggbb`` (either case)."""
+    return len(value) == 7 and value[0] == "#" and all(c in _HEX for c in value[1:].lower())
+
+
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of ``#rrggbb``."""
+    channels = []
+    for start in (1, 3, 5):
+        c = int(colour[start : start + 2], 16) / 255
+        channels.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+    r, g, b = channels
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG contrast ratio between two ``#rrggbb`` colours (1 to 21)."""
+    la, lb = _luminance(a), _luminance(b)
+    light, dark = max(la, lb), min(la, lb)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def readable_on(background: str) -> str:
+    """Black or white, whichever contrasts more with ``background``.
+
+    The better of the two always reaches at least 4.58:1, so text and icons
+    drawn on a site's own status colours meet WCAG AA whatever colour an admin
+    picks.
+    """
+    black, white = "#000000", "#ffffff"
+    if contrast_ratio(background, black) >= contrast_ratio(background, white):
+        return black
+    return white
