@@ -22,7 +22,7 @@ from django.conf import settings
 
 from incidents import services as incident_services
 from incidents.maintenance import active_monitor_ids
-from incidents.models import Impact, IncidentMonitor, Source, State, TimelineEntry
+from incidents.models import Impact, Incident, IncidentMonitor, Source, State, TimelineEntry
 from monitors.models import CheckResult, Monitor
 from notifications import outbox
 
@@ -124,7 +124,11 @@ def _evaluate_rule(
 def trigger(
     rule: AlertRule, monitor: Monitor, alert: Alert | None, *, at: datetime, suppressed: bool
 ) -> Alert:
-    """Record TRIGGERED and, unless suppressed by maintenance, open the incident."""
+    """Record TRIGGERED and, unless suppressed by maintenance, open the incident --
+    or, when the monitor belongs to a service and a correlatable incident is
+    open, join that one (``alerting.correlation_services``)."""
+    from . import correlation_services
+
     if alert is None:
         alert = Alert(rule=rule, monitor=monitor)
     alert.status = AlertStatus.TRIGGERED
@@ -137,7 +141,14 @@ def trigger(
     alert.post_resolution_watch_since = None
     alert.acknowledged_at = None
     alert.acknowledged_by = None
-    if rule.create_incident and not suppressed:
+    joined = False
+    may_open = rule.create_incident and not suppressed
+    if not suppressed and monitor.service_id is not None:
+        alert.incident, may_open = correlation_services.rule_alert_incident(
+            alert, monitor, at=at, may_open=may_open
+        )
+        joined = alert.incident is not None
+    if may_open:
         incident = incident_services.create_incident(
             title=incident_title(monitor, rule),
             body=_triggered_body(rule, monitor),
@@ -160,14 +171,19 @@ def trigger(
         message="suppressed by maintenance" if suppressed else "",
     )
     outbox.alert_event(event)
-    if alert.incident is not None:
+    if alert.incident is not None and joined:
+        correlation_services.record_join(
+            alert.incident, alert, at=at, now=at, monitor=monitor, impact=impact_for(rule)
+        )
+    elif alert.incident is not None:
         incident_services.timeline(
             alert.incident,
             TimelineEntry.Type.ALERT_TRIGGERED,
             at,
             message=f"{incident_title(monitor, rule)} triggered",
-            data={"alert": alert.pk, "rule": rule.pk, "monitor": monitor.tag},
+            data={"alert": alert.pk, "rule": rule.pk, "monitor": monitor.tag, "opened": True},
         )
+        correlation_services.record_open(alert.incident, alert, at=at, now=at)
     return alert
 
 
@@ -190,7 +206,13 @@ def resolve_alert(rule: AlertRule, monitor: Monitor, alert: Alert, *, at: dateti
     incident = alert.incident
     if incident is None:
         return
-    if incident.state != State.RESOLVED:
+    # An incident that other (correlated) alerts keep active stays open.
+    others_active = (
+        Alert.objects.filter(incident=incident, status=AlertStatus.TRIGGERED)
+        .exclude(pk=alert.pk)
+        .exists()
+    )
+    if incident.state != State.RESOLVED and not others_active:
         minutes = round((at - alert.triggered_at).total_seconds() / 60)
         incident_services.post_update(
             incident,
@@ -229,43 +251,80 @@ def _watch(
     *,
     now: datetime,
 ) -> None:
-    """Post-resolution watch: reopen within the horizon, follow up after it."""
+    """Post-resolution watch of a rule alert: its new results are the evidence."""
     if alert.post_resolution_watch_since is None or alert.incident is None:
-        return
-    incident = alert.incident
-    incident.refresh_from_db()
-    if incident.state != State.RESOLVED:
-        alert.post_resolution_watch_since = None
-        alert.save(update_fields=["post_resolution_watch_since", "updated_at"])
         return
     horizon = timedelta(minutes=settings.BEACON_REOPEN_HORIZON_MINUTES)
     since = alert.post_resolution_watch_since
     rule_spec = spec(rule)
+    failing_at = None
     for i in range(len(samples) - new, len(samples)):
         at = times[i]
         if at <= since or at - since > horizon:
             continue
         if failing(rule_spec, samples[: i + 1]):
-            incident_services.reopen(
-                incident,
-                reason=f"{incident_title(monitor, rule)} is still failing",
-                now=at,
-            )
-            alert.post_resolution_watch_since = None
-            alert.save(update_fields=["post_resolution_watch_since", "updated_at"])
-            return
+            failing_at = at
+            break
+    follow_up = post_resolution_watch(
+        alert,
+        failing_at=failing_at,
+        now=now,
+        reason=f"{incident_title(monitor, rule)} is still failing",
+        follow_up_title=incident_title(monitor, rule),
+        follow_up_body=_triggered_body(rule, monitor),
+        severity=rule.severity,
+        source=Source.ALERT,
+        monitors=[(monitor, impact_for(rule))],
+    )
+    if follow_up is not None:
+        from .correlation_services import record_open
+
+        record_open(follow_up, alert, at=now, now=now)
+
+
+def post_resolution_watch(
+    alert: Alert,
+    *,
+    failing_at: datetime | None,
+    now: datetime,
+    reason: str,
+    follow_up_title: str,
+    follow_up_body: str,
+    severity: str,
+    source: str,
+    monitors: Sequence[tuple[Monitor, str]] = (),
+) -> Incident | None:
+    """Post-resolution watch, for rule and external alerts alike: an alert still
+    triggered after an operator resolved its incident reopens it when it is
+    seen failing (``failing_at``) within the horizon, and opens a follow-up
+    incident (returned) when it is still active after the horizon."""
+    if alert.post_resolution_watch_since is None or alert.incident is None:
+        return None
+    incident = alert.incident
+    incident.refresh_from_db()
+    if incident.state != State.RESOLVED:
+        alert.post_resolution_watch_since = None
+        alert.save(update_fields=["post_resolution_watch_since", "updated_at"])
+        return None
+    horizon = timedelta(minutes=settings.BEACON_REOPEN_HORIZON_MINUTES)
+    since = alert.post_resolution_watch_since
+    if failing_at is not None and since < failing_at and failing_at - since <= horizon:
+        incident_services.reopen(incident, reason=reason, now=failing_at)
+        alert.post_resolution_watch_since = None
+        alert.save(update_fields=["post_resolution_watch_since", "updated_at"])
+        return None
     if now - since > horizon:
         follow_up = incident_services.create_incident(
-            title=incident_title(monitor, rule),
+            title=follow_up_title,
             body=(
                 f"The alert is still active {settings.BEACON_REOPEN_HORIZON_MINUTES} minutes "
-                f"after {incident.key} was resolved.\n\n" + _triggered_body(rule, monitor)
+                f"after {incident.key} was resolved.\n\n" + follow_up_body
             ),
             now=now,
             started_at=now,
-            severity=rule.severity,
-            source=Source.ALERT,
-            monitors=[(monitor, impact_for(rule))],
+            severity=severity,
+            source=source,
+            monitors=monitors,
             follow_up_of=incident,
         )
         incident_services.timeline(
@@ -278,6 +337,8 @@ def _watch(
         alert.incident = follow_up
         alert.post_resolution_watch_since = None
         alert.save(update_fields=["incident", "post_resolution_watch_since", "updated_at"])
+        return follow_up
+    return None
 
 
 def acknowledge_alert(alert: Alert, *, now: datetime, actor: Any = None) -> Alert:

@@ -26,8 +26,9 @@ class Tier(models.IntegerChoices):
 
 
 class Service(models.Model):
-    """A service of the catalogue. ``depends_on`` points downstream: when
-    ``api`` depends on ``db``, ``db`` failing explains ``api`` failing."""
+    """A service of the catalogue. ``depends_on`` points upstream: when ``api``
+    depends on ``db``, ``db`` is upstream of ``api`` and ``db`` failing explains
+    ``api`` failing (see ``catalog.graph``)."""
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.CharField(max_length=64, unique=True, validators=[slug_validator])

@@ -150,3 +150,48 @@ class IncidentEditForm(MonitorImpactMixin, forms.Form):
         )
         super().__init__(*args, **kwargs)
         self.add_monitor_fields(dict(incident.affected.values_list("monitor_id", "impact")))
+
+
+# --- Correlation panels: services, alerts, merge ------------------------------------
+
+
+class ServiceLinkForm(forms.Form):
+    """Associate a service with the incident (the choices: services not linked yet)."""
+
+    service = forms.ChoiceField(label="Add a service", choices=())
+
+    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+        from catalog.models import Service
+
+        super().__init__(*args, **kwargs)
+        linked = incident.service_links.values_list("service_id", flat=True)
+        self.fields["service"].choices = list(
+            Service.objects.exclude(pk__in=linked).order_by("name").values_list("slug", "name")
+        )
+
+
+class MergeAlertForm(forms.Form):
+    """Move an alert (by its id, as listed in the alert log and the API) into this incident."""
+
+    alert = forms.IntegerField(
+        label="Move an alert here",
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="The alert's number (# in the alert lists).",
+    )
+
+
+class MergeForm(forms.Form):
+    """Fold this incident into another open one."""
+
+    into = forms.TypedChoiceField(label="Merge into", coerce=int, choices=())
+
+    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        others = (
+            Incident.objects.exclude(state=State.RESOLVED)
+            .filter(merged_into__isnull=True)
+            .exclude(pk=incident.pk)
+            .order_by("-started_at", "-pk")[:200]
+        )
+        self.fields["into"].choices = [(i.pk, f"{i.key} {i.title}") for i in others]

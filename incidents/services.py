@@ -17,12 +17,14 @@ from django.db import transaction
 from monitors.models import Monitor
 from statuspage.audit import record
 
+from . import links
 from .markdown import render
 from .models import (
     Classification,
     Impact,
     Incident,
     IncidentMonitor,
+    IncidentService,
     IncidentUpdate,
     Severity,
     Source,
@@ -91,13 +93,27 @@ def _add_update(
     )
 
 
-def _set_monitors(incident: Incident, monitors: Iterable[tuple[Monitor, str]]) -> None:
+def _set_monitors(
+    incident: Incident, monitors: Iterable[tuple[Monitor, str]], now: datetime | None = None
+) -> None:
+    linked = False
     for monitor, impact in monitors:
         if impact not in Impact.values:
             raise IncidentError("monitors", f"Impact must be one of {', '.join(Impact.values)}.")
         IncidentMonitor.objects.update_or_create(
             incident=incident, monitor=monitor, defaults={"impact": impact}
         )
+        # A monitor's service is a service the incident affects (kept when the
+        # monitor is removed later: the link is history, like the timeline).
+        if monitor.service_id is not None and now is not None:
+            linked = (
+                links.link_service(
+                    incident, monitor.service_id, IncidentService.Source.MONITOR, now
+                )
+                or linked
+            )
+    if linked:
+        links.recount(incident)
 
 
 def create_incident(
@@ -131,7 +147,7 @@ def create_incident(
             ended_at=now if state == State.RESOLVED else None,
             follow_up_of=follow_up_of,
         )
-        _set_monitors(incident, monitors)
+        _set_monitors(incident, monitors, now)
         _add_update(incident, state, body, now, actor)
         timeline(
             incident,
@@ -201,7 +217,7 @@ def edit_incident(
             IncidentMonitor.objects.filter(incident=incident).exclude(
                 monitor_id__in=wanted
             ).delete()
-            _set_monitors(incident, wanted.values())
+            _set_monitors(incident, wanted.values(), now)
             if set(incident.affected.values_list("monitor_id", "impact")) != before:
                 changed.append("monitors")
         if changed:

@@ -16,4 +16,13 @@ urlpatterns = [
     path("<int:pk>/reopen/", views.incident_reopen, name="reopen"),
     path("<int:pk>/edit/", views.incident_edit, name="edit"),
     path("<int:pk>/delete/", views.incident_delete, name="delete"),
+    path("<int:pk>/services/add/", views.incident_service_add, name="service_add"),
+    path(
+        "<int:pk>/services/<slug:slug>/remove/",
+        views.incident_service_remove,
+        name="service_remove",
+    ),
+    path("<int:pk>/merge-alert/", views.incident_merge_alert, name="merge_alert"),
+    path("<int:pk>/merge/", views.incident_merge, name="merge"),
+    path("<int:pk>/investigate/", views.incident_investigate, name="investigate"),
 ]

@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,18 +24,21 @@ from accounts.decorators import role_required
 from accounts.roles import ADMIN, OPERATOR, VIEWER
 from monitors.models import Monitor
 
-from . import services
+from . import investigation_services, links, merging, services
 from .forms import (
     AcknowledgeForm,
     IncidentCreateForm,
     IncidentEditForm,
+    MergeAlertForm,
+    MergeForm,
     ReopenForm,
     ResolveForm,
+    ServiceLinkForm,
     UpdateForm,
     apply_error,
 )
 from .markdown import render as render_markdown
-from .models import Incident, IncidentMonitor, Severity, Source, State
+from .models import Incident, IncidentMonitor, IncidentService, Severity, Source, State
 from .services import IncidentError
 
 PAGE_SIZE = 25
@@ -120,10 +124,47 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+TABS = ("overview", "investigation")
+
+
 def _incident(pk: int) -> Incident:
     return get_object_or_404(
-        Incident.objects.select_related("acknowledged_by", "resolved_by", "follow_up_of"), pk=pk
+        Incident.objects.select_related(
+            "acknowledged_by", "resolved_by", "follow_up_of", "primary_service", "merged_into"
+        ),
+        pk=pk,
     )
+
+
+def _service_rows(incident: Incident) -> list[dict[str, Any]]:
+    """The incident's services with their direct dependencies and dependents."""
+    from catalog.models import Service
+    from catalog.selectors import load_graph
+
+    graph = load_graph()
+    rows = list(
+        IncidentService.objects.filter(incident=incident)
+        .select_related("service")
+        .order_by("added_at", "pk")
+    )
+    near = set()
+    for link in rows:
+        near |= graph.neighbours(link.service_id)
+    names = Service.objects.in_bulk(near)
+
+    def named(ids: Any) -> list[Any]:
+        return sorted((names[i] for i in ids if i in names), key=lambda s: s.name.lower())
+
+    return [
+        {
+            "link": link,
+            "service": link.service,
+            "is_primary": link.service_id == incident.primary_service_id,
+            "depends_on": named(graph.depends_on.get(link.service_id, ())),
+            "dependents": named(graph.dependents.get(link.service_id, ())),
+        }
+        for link in rows
+    ]
 
 
 def _detail(request: HttpRequest, incident: Incident, status: int = 200, **forms: Any) -> Any:
@@ -135,7 +176,14 @@ def _detail(request: HttpRequest, incident: Incident, status: int = 200, **forms
         ),
         "updates": incident.updates.select_related("author"),
         "timeline": incident.timeline.select_related("actor"),
-        "alerts": incident.alerts.select_related("rule", "monitor"),
+        "alerts": incident.alerts.select_related("rule", "monitor", "service").order_by(
+            "triggered_at", "pk"
+        ),
+        "services": _service_rows(incident),
+        "service_form": forms.get("service_form") or ServiceLinkForm(incident=incident),
+        "merge_alert_form": forms.get("merge_alert_form") or MergeAlertForm(),
+        "merged_incidents": incident.merged_incidents.order_by("pk"),
+        "tab": tab if (tab := request.GET.get("tab", "")) in TABS else "overview",
         "follow_ups": incident.follow_ups.all(),
         "update_form": forms.get("update_form")
         or UpdateForm(initial={"state": incident.state if not incident.is_resolved else ""}),
@@ -305,3 +353,101 @@ def incident_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{key} deleted.")
         return redirect("incidents:list")
     return render(request, "incidents/confirm_delete.html", {"incident": incident})
+
+
+# --- correlation: services, merges, investigation -------------------------------------
+
+
+@role_required(OPERATOR)
+@require_POST
+def incident_service_add(request: HttpRequest, pk: int) -> HttpResponse:
+    from catalog.models import Service
+
+    incident = _incident(pk)
+    form = ServiceLinkForm(request.POST, incident=incident)
+    if form.is_valid():
+        service = Service.objects.get(slug=form.cleaned_data["service"])
+        try:
+            links.add_services(incident, [service], now=timezone.now(), actor=request.user)
+        except IncidentError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, f"{service.name} associated with {incident.key}.")
+            return redirect("incidents:detail", pk=incident.pk)
+    return _detail(request, incident, 400, service_form=form)
+
+
+@role_required(OPERATOR)
+@require_POST
+def incident_service_remove(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+    from catalog.models import Service
+
+    incident = _incident(pk)
+    service = get_object_or_404(Service, slug=slug)
+    try:
+        removed = links.remove_services(incident, [service], now=timezone.now(), actor=request.user)
+    except IncidentError as exc:
+        messages.error(request, exc.message)
+    else:
+        if removed:
+            messages.success(request, f"{service.name} no longer associated with {incident.key}.")
+        else:
+            messages.warning(request, f"{service.name} was not associated with {incident.key}.")
+    return redirect("incidents:detail", pk=incident.pk)
+
+
+@role_required(OPERATOR)
+@require_POST
+def incident_merge_alert(request: HttpRequest, pk: int) -> HttpResponse:
+    from alerting.models import Alert
+
+    incident = _incident(pk)
+    form = MergeAlertForm(request.POST)
+    if form.is_valid():
+        alert = Alert.objects.filter(pk=form.cleaned_data["alert"]).first()
+        if alert is None:
+            form.add_error("alert", "No alert has this number.")
+        else:
+            try:
+                merging.merge_alert(incident, alert, now=timezone.now(), actor=request.user)
+            except IncidentError as exc:
+                form.add_error("alert" if exc.field else None, exc.message)
+            else:
+                messages.success(request, f"Alert #{alert.pk} moved into {incident.key}.")
+                return redirect("incidents:detail", pk=incident.pk)
+    return _detail(request, incident, 400, merge_alert_form=form)
+
+
+@role_required(OPERATOR)
+@require_http_methods(["GET", "POST"])
+def incident_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: choose the target and confirm; POST: merge this incident into it."""
+    incident = _incident(pk)
+    form = MergeForm(request.POST if request.method == "POST" else None, incident=incident)
+    if request.method == "POST" and form.is_valid():
+        target = get_object_or_404(Incident, pk=form.cleaned_data["into"])
+        try:
+            merging.merge_incident(incident, target, now=timezone.now(), actor=request.user)
+        except IncidentError as exc:
+            form.add_error("into" if exc.field else None, exc.message)
+        else:
+            messages.success(request, f"{incident.key} merged into {target.key}.")
+            return redirect("incidents:detail", pk=target.pk)
+    status = 400 if form.is_bound else 200
+    return render(
+        request,
+        "incidents/merge.html",
+        {"incident": incident, "form": form, "alert_count": incident.alerts.count()},
+        status=status,
+    )
+
+
+@role_required(OPERATOR)
+@require_POST
+def incident_investigate(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident(pk)
+    if investigation_services.rerun(incident, now=timezone.now()):
+        messages.success(request, "Investigation queued; refresh in a few seconds.")
+    else:
+        messages.warning(request, "The investigation is running already.")
+    return redirect(reverse("incidents:detail", args=[incident.pk]) + "?tab=investigation")

@@ -84,12 +84,15 @@ class InboundDelivery(models.Model):
     is_test = models.BooleanField(default=False)
     alert_count = models.PositiveIntegerField(default=0)
     deployment_count = models.PositiveIntegerField(default=0)
+    # What the console shows beside the delivery (e.g. Netdata's verification token).
+    note = models.CharField(max_length=1000, blank=True, default="")
 
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["integration", "key"], name="delivery_key_once")
         ]
+        indexes = [models.Index(fields=["integration", "-received_at"], name="delivery_recent")]
 
     def __str__(self) -> str:
         return f"{self.integration_id}:{self.key}"

@@ -37,6 +37,8 @@ from django.forms.boundfield import BoundField
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from catalog.models import Service
+
 from .api.serializers import MonitorSerializer
 from .checks import REGISTRY, Check, get_check, validate_config
 from .models import Kind, Monitor
@@ -287,6 +289,12 @@ class MonitorForm(forms.Form):
     is_public = forms.BooleanField(
         required=False, label="Public", help_text="Listed on the public status page."
     )
+    service = forms.CharField(
+        required=False,
+        widget=forms.Select(),
+        help_text="The catalogue service this monitor checks: its alerts correlate with "
+        "alerts about that service and its dependencies.",
+    )
 
     COMMON_FIELDS = (
         "name",
@@ -297,6 +305,7 @@ class MonitorForm(forms.Form):
         "timeout_seconds",
         "is_active",
         "is_public",
+        "service",
     )
 
     def __init__(
@@ -318,6 +327,10 @@ class MonitorForm(forms.Form):
             (kind, label) for kind, label in Kind.choices if kind in self.kinds
         ] or list(Kind.choices)
         self.fields["kind"].widget.choices = kind_choices
+        self.fields["service"].widget.choices = [
+            ("", "(none)"),
+            *Service.objects.order_by("name").values_list("slug", "name"),
+        ]
         for name in ("name", "tag", "kind"):
             self.fields[name].serializer_required = True  # type: ignore[attr-defined]
         for kind, check in self.kinds.items():
@@ -348,7 +361,9 @@ class MonitorForm(forms.Form):
                 "is_active": True,
                 "is_public": True,
             }
-        return {name: getattr(instance, name) for name in MonitorForm.COMMON_FIELDS}
+        initial = {name: getattr(instance, name) for name in MonitorForm.COMMON_FIELDS}
+        initial["service"] = instance.service.slug if instance.service_id else ""
+        return initial
 
     def selected_kind(self) -> str:
         """The kind chosen in the bound data, else the initial one."""
@@ -384,6 +399,7 @@ class MonitorForm(forms.Form):
             "kind": cleaned.get("kind", ""),
             "is_active": bool(cleaned.get("is_active")),
             "is_public": bool(cleaned.get("is_public")),
+            "service": cleaned.get("service") or None,
         }
         for name in ("interval_seconds", "timeout_seconds"):
             value = (cleaned.get(name) or "").strip()

@@ -40,6 +40,7 @@ EDITABLE_FIELDS = (
     "timeout_seconds",
     "is_active",
     "is_public",
+    "service",
 )
 
 

@@ -287,6 +287,143 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Subscribers ---
+# A confirmation link works for this many hours after it was sent.
+BEACON_SUBSCRIBE_CONFIRM_HOURS = env_int("BEACON_SUBSCRIBE_CONFIRM_HOURS", 48, minimum=1)
+# Subscribe-form posts allowed per client address inside the window.
+BEACON_SUBSCRIBE_MAX_PER_IP = env_int("BEACON_SUBSCRIBE_MAX_PER_IP", 10, minimum=1)
+BEACON_SUBSCRIBE_WINDOW_SECONDS = env_int("BEACON_SUBSCRIBE_WINDOW_SECONDS", 3600, minimum=60)
+# At most one confirmation (or "already subscribed") mail per address this often.
+BEACON_SUBSCRIBE_RESEND_SECONDS = env_int("BEACON_SUBSCRIBE_RESEND_SECONDS", 300, minimum=0)
+# The maintenance tick announces occurrences that started or ended this far back.
+BEACON_MAINTENANCE_LOOKBACK_MINUTES = env_int("BEACON_MAINTENANCE_LOOKBACK_MINUTES", 10, minimum=1)
+
+# --- Public status pages ---
+# Seconds a rendered public page is served from the cache (0: render every request).
+# A change shows within this plus 2 s (one re-render while the stale copy is served).
+BEACON_PUBLIC_CACHE_SECONDS = env_int("BEACON_PUBLIC_CACHE_SECONDS", 2, minimum=0)
+if BEACON_PUBLIC_CACHE_SECONDS > 300:
+    raise ConfigError("BEACON_PUBLIC_CACHE_SECONDS must be at most 300")
+# First, so a cached public page is answered before sessions, CSRF or URL routing run.
+MIDDLEWARE.insert(0, "public_site.cache.PublicCacheMiddleware")
+
+# --- Public status for machines (feeds, badges, embed, v2 API) ---
+# Cache-Control max-age of badge SVGs (README images are fetched through proxies
+# such as GitHub's camo, which honour it). Feeds, the embed widget and the v2 API
+# use BEACON_PUBLIC_CACHE_SECONDS.
+BEACON_BADGE_CACHE_SECONDS = env_int("BEACON_BADGE_CACHE_SECONDS", 60, minimum=0)
+
+# --- Notifications: triggers and deliveries ---
+# Tries per delivery before a transient failure (timeout, 5xx, 429) is given up;
+# permanent failures (other 4xx, refused addresses) stop at the first try.
+BEACON_DELIVERY_MAX_ATTEMPTS = env_int("BEACON_DELIVERY_MAX_ATTEMPTS", 6, minimum=1)
+# Retry n waits BACKOFF * 2**(n-1) seconds (no jitter), at most BACKOFF_MAX;
+# a longer Retry-After from the receiver is honoured up to BACKOFF_MAX.
+BEACON_DELIVERY_BACKOFF_SECONDS = env_float("BEACON_DELIVERY_BACKOFF_SECONDS", 30.0, minimum=0.1)
+BEACON_DELIVERY_BACKOFF_MAX_SECONDS = env_float(
+    "BEACON_DELIVERY_BACKOFF_MAX_SECONDS", 3600.0, minimum=1
+)
+# Timeout of one notification request (webhook, Slack, Discord, Apprise).
+BEACON_DELIVERY_TIMEOUT_SECONDS = env_float("BEACON_DELIVERY_TIMEOUT_SECONDS", 10.0, minimum=0.5)
+# A claimed delivery (or notification being planned) is someone else's for this
+# long (renewed to cover each send); after a worker crash it is taken up again.
+BEACON_DELIVERY_LEASE_SECONDS = env_float("BEACON_DELIVERY_LEASE_SECONDS", 60.0, minimum=1)
+# Deliveries claimed at once by one sending pass, and how many passes run in
+# parallel (queued as send_due_batch tasks) when many deliveries are due.
+BEACON_DELIVERY_BATCH_SIZE = env_int("BEACON_DELIVERY_BATCH_SIZE", 500, minimum=1)
+BEACON_DELIVERY_DRAINERS = env_int("BEACON_DELIVERY_DRAINERS", 4, minimum=1)
+# How long one send_due_batch task keeps claiming batches before it ends.
+BEACON_DELIVERY_DRAIN_SECONDS = env_float("BEACON_DELIVERY_DRAIN_SECONDS", 50.0, minimum=1)
+# The tick plans notifications still unplanned this many seconds after they were
+# written (a lost queue message, a crashed worker).
+BEACON_NOTIFY_REPLAN_AFTER_SECONDS = env_float("BEACON_NOTIFY_REPLAN_AFTER_SECONDS", 5.0, minimum=0)
+# Outgoing mail (email triggers and subscriber emails).
+BEACON_SMTP_HOST = env_str("BEACON_SMTP_HOST", "localhost")
+BEACON_SMTP_PORT = env_int("BEACON_SMTP_PORT", 25, minimum=1)
+BEACON_SMTP_USERNAME = env_str("BEACON_SMTP_USERNAME")
+BEACON_SMTP_PASSWORD = env_str("BEACON_SMTP_PASSWORD")
+BEACON_SMTP_STARTTLS = env_bool("BEACON_SMTP_STARTTLS", False)
+BEACON_SMTP_SSL = env_bool("BEACON_SMTP_SSL", False)
+if BEACON_SMTP_STARTTLS and BEACON_SMTP_SSL:
+    raise ConfigError("BEACON_SMTP_STARTTLS and BEACON_SMTP_SSL cannot both be on")
+BEACON_SMTP_FROM = env_str("BEACON_SMTP_FROM", "Beacon <beacon@localhost>")
+BEACON_SMTP_TIMEOUT = env_float("BEACON_SMTP_TIMEOUT", 10.0, minimum=1)
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = BEACON_SMTP_HOST
+EMAIL_PORT = BEACON_SMTP_PORT
+EMAIL_HOST_USER = BEACON_SMTP_USERNAME
+EMAIL_HOST_PASSWORD = BEACON_SMTP_PASSWORD
+EMAIL_USE_TLS = BEACON_SMTP_STARTTLS
+EMAIL_USE_SSL = BEACON_SMTP_SSL
+EMAIL_TIMEOUT = BEACON_SMTP_TIMEOUT
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = BEACON_SMTP_FROM
+CELERY_TASK_ROUTES.update(
+    {
+        "notifications.tasks.plan_notification": {"queue": "notifications"},
+        "notifications.tasks.send_due_batch": {"queue": "notifications"},
+        "notifications.tasks.send_delivery": {"queue": "notifications"},
+        "notifications.tasks.tick": {"queue": "notifications"},
+    }
+)
+CELERY_BEAT_SCHEDULE["notifications-tick"] = {
+    "task": "notifications.tasks.tick",
+    "schedule": BEACON_TICK_SECONDS,
+    "options": {"expires": max(BEACON_TICK_SECONDS * 5, 10)},
+}
+
+# --- Inbound alerts (integrations) ---
+# Largest webhook body accepted (bytes); larger ones are a 413. Bodies over
+# Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) are refused with a 413 as well.
+BEACON_INGEST_MAX_BODY_BYTES = env_int("BEACON_INGEST_MAX_BODY_BYTES", 1_048_576, minimum=1024)
+# Identical bodies from a source without delivery ids count as one (a replay)
+# within this many seconds; 0 makes every identical body a replay forever.
+BEACON_INGEST_DIGEST_WINDOW_SECONDS = env_int("BEACON_INGEST_DIGEST_WINDOW_SECONDS", 60, minimum=0)
+# Alerts one quiet-period tick closes per integration at most.
+BEACON_QUIET_CLOSE_BATCH = env_int("BEACON_QUIET_CLOSE_BATCH", 500, minimum=1)
+CELERY_TASK_ROUTES.update(
+    {
+        "integrations.tasks.process_alerts": {"queue": "ingest"},
+        "integrations.tasks.close_quiet_alerts": {"queue": "ingest"},
+    }
+)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "IntegrationSourceEnum": "integrations.models.SourceKind",
+        "AlertSourceEnum": "alerting.models.AlertSource",
+        "DeploymentResultEnum": "integrations.models.DeploymentResult",
+        "MinSeverityEnum": "integrations.models.MinSeverity",
+    }
+)
+CELERY_BEAT_SCHEDULE["close-quiet-alerts"] = {
+    "task": "integrations.tasks.close_quiet_alerts",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}
+
+# --- Correlation, investigation, problem candidates ---
+# A firing alert joins an open incident of the same (or a one-hop) service
+# whose last correlated alert is at most this many minutes away.
+BEACON_CORRELATION_WINDOW_MINUTES = env_int("BEACON_CORRELATION_WINDOW_MINUTES", 15, minimum=1)
+# The correlation tick re-processes firing alerts left without an incident for
+# this long (a lost queue message) and runs the external alerts' post-resolution
+# watch; it runs every BEACON_CORRELATION_TICK_SECONDS.
+BEACON_CORRELATION_RETRY_SECONDS = env_int("BEACON_CORRELATION_RETRY_SECONDS", 60, minimum=5)
+BEACON_CORRELATION_TICK_SECONDS = env_float("BEACON_CORRELATION_TICK_SECONDS", 30.0, minimum=1)
+# An incident's investigation is refreshed at most this often when alerts join.
+BEACON_INVESTIGATION_DEBOUNCE_SECONDS = env_int(
+    "BEACON_INVESTIGATION_DEBOUNCE_SECONDS", 30, minimum=0
+)
+# An investigation still "running" after this long is taken as crashed and retried.
+BEACON_INVESTIGATION_STALE_SECONDS = env_int("BEACON_INVESTIGATION_STALE_SECONDS", 300, minimum=10)
+# Problem candidates look back this many days; "repeated" means at least this many.
+BEACON_PROBLEM_LOOKBACK_DAYS = env_int("BEACON_PROBLEM_LOOKBACK_DAYS", 30, minimum=1)
+BEACON_PROBLEM_MIN_REPEATS = env_int("BEACON_PROBLEM_MIN_REPEATS", 2, minimum=2)
+CELERY_BEAT_SCHEDULE["correlation-tick"] = {
+    "task": "incidents.tasks.correlation_tick",
+    "schedule": BEACON_CORRELATION_TICK_SECONDS,
+    "options": {"expires": max(BEACON_CORRELATION_TICK_SECONDS * 2, 10)},
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

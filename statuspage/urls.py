@@ -7,6 +7,9 @@ from monitors.views_push import push
 
 from .health import healthz
 
+# Public paths get the status page's 404; console, API and sign-in keep theirs.
+handler404 = "public_site.views.not_found"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("push/<str:token>", push, name="push"),

@@ -4,8 +4,11 @@
 rule id, ``monitor`` a monitor tag, ``status`` TRIGGERED or RESOLVED,
 ``incident`` an incident id or key (``INC-000001``), ``from`` / ``to`` ISO
 8601 times (on ``triggered_at`` for alerts, on ``at`` for the log), ``limit``
-1..1000 (default 100). A malformed value, or a rule, monitor or incident that
-does not exist, is a 400 naming the parameter.
+1..1000 (default 100). Alerts also take ``source`` (``rule`` or a vendor:
+``grafana``...), ``integration`` (id), ``service`` (catalogue slug) and
+``severity`` (CRITICAL, WARNING, INFO; case-insensitive). A malformed value,
+or a rule, monitor, incident, integration or service that does not exist, is
+a 400 naming the parameter.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
-from alerting.models import AlertRule, AlertStatus
+from alerting.models import AlertRule, AlertSource, AlertStatus
+from catalog.models import Service
 from incidents.api.fields import tag_field
-from incidents.models import Incident
+from incidents.models import Incident, Severity
 from monitors.api.query import QueryDateTimeField
 from monitors.models import Monitor
 
@@ -78,6 +82,40 @@ class AlertQuerySerializer(serializers.Serializer):
         return attrs
 
 
+class _UpperChoiceField(serializers.ChoiceField):
+    """A choice given in any case (``critical`` or ``CRITICAL``)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return super().to_internal_value(data.upper() if isinstance(data, str) else data)
+
+
+class ExternalAlertQuerySerializer(AlertQuerySerializer):
+    """The alert list's parameters: the log's plus source, integration,
+    service and severity."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            **super().get_fields(),
+            "source": serializers.ChoiceField(choices=AlertSource.choices, required=False),
+            "integration": serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID),
+            "service": serializers.CharField(required=False, max_length=64),
+            "severity": _UpperChoiceField(choices=Severity.choices, required=False),
+        }
+
+    def validate_integration(self, value: int) -> int:
+        from integrations.models import Integration
+
+        if not Integration.objects.filter(pk=value).exists():
+            raise serializers.ValidationError("No integration has this id.")
+        return value
+
+    def validate_service(self, value: str) -> int:
+        service = Service.objects.filter(slug=value.strip().lower()).first()
+        if service is None:
+            raise serializers.ValidationError("No service has this slug.")
+        return service.pk
+
+
 def filter_alerts(queryset: QuerySet, params: dict[str, Any], time_field: str) -> QuerySet:
     """``queryset`` narrowed by validated ``params``, cut to ``limit`` rows."""
     lookups: dict[str, Any] = {}
@@ -89,6 +127,14 @@ def filter_alerts(queryset: QuerySet, params: dict[str, Any], time_field: str) -
         lookups["status"] = params["status"]
     if "incident" in params:
         lookups["incident_id"] = params["incident"]
+    if "source" in params:
+        lookups["source"] = params["source"]
+    if "integration" in params:
+        lookups["integration_id"] = params["integration"]
+    if "service" in params:
+        lookups["service_id"] = params["service"]
+    if "severity" in params:
+        lookups["severity"] = params["severity"]
     if params.get("from") is not None:
         lookups[f"{time_field}__gte"] = params["from"]
     if params.get("to") is not None:
@@ -96,9 +142,17 @@ def filter_alerts(queryset: QuerySet, params: dict[str, Any], time_field: str) -
     return queryset.filter(**lookups)[: params["limit"]]
 
 
-def parameters(time_field: str) -> list[OpenApiParameter]:
-    """The OpenAPI description of the parameters."""
-    return [
+def parameters(time_field: str, *, external: bool = False) -> list[OpenApiParameter]:
+    """The OpenAPI description of the parameters (``external``: the alert list's)."""
+    extra = [
+        OpenApiParameter(
+            "source", OpenApiTypes.STR, enum=AlertSource.values, description="rule or a vendor."
+        ),
+        OpenApiParameter("integration", OpenApiTypes.INT, description="Integration id."),
+        OpenApiParameter("service", OpenApiTypes.STR, description="Service slug."),
+        OpenApiParameter("severity", OpenApiTypes.STR, enum=Severity.values),
+    ]
+    return (extra if external else []) + [
         OpenApiParameter("rule", OpenApiTypes.INT, description="Alert rule id."),
         OpenApiParameter("monitor", OpenApiTypes.STR, description="Monitor tag."),
         OpenApiParameter(

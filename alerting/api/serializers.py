@@ -22,8 +22,18 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alerting import rule_services
-from alerting.models import Alert, AlertEvent, AlertRule, AlertStatus, RuleKind, Severity
+from alerting.models import (
+    Alert,
+    AlertEvent,
+    AlertOccurrence,
+    AlertRule,
+    AlertStatus,
+    RuleKind,
+    Severity,
+)
 from incidents.api.fields import MonitorTagsField, StrictModelSerializer
+from monitors.models import CheckResult
+from notifications.api.serializers import TriggerIdsField
 
 MAX_THRESHOLD = 1000
 MAX_LATENCY_MS = Decimal(3_600_000)
@@ -69,6 +79,9 @@ class AlertRuleSerializer(StrictModelSerializer):
     description = serializers.CharField(
         max_length=5000, required=False, allow_blank=True, default=""
     )
+    triggers = TriggerIdsField(
+        required=False, help_text="Ids of the triggers notified on TRIGGERED and RESOLVED."
+    )
 
     class Meta:
         model = AlertRule
@@ -83,6 +96,7 @@ class AlertRuleSerializer(StrictModelSerializer):
             "create_incident",
             "is_active",
             "description",
+            "triggers",
             "created_at",
             "updated_at",
         ]
@@ -101,9 +115,12 @@ class AlertRuleSerializer(StrictModelSerializer):
 
 
 class AlertSerializer(serializers.ModelSerializer):
-    """The alert of one rule on one monitor."""
+    """An alert: of one rule on one monitor (``source`` ``rule``: ``rule`` and
+    ``monitor`` set), or pushed by an integration (``source`` the vendor:
+    ``integration``, ``fingerprint``, ``title``... set)."""
 
     monitor = serializers.SlugRelatedField(slug_field="tag", read_only=True)
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     incident_key = serializers.SerializerMethodField()
     acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     status = serializers.ChoiceField(choices=AlertStatus.choices, read_only=True)
@@ -112,11 +129,24 @@ class AlertSerializer(serializers.ModelSerializer):
         model = Alert
         fields = [
             "id",
+            "source",
             "rule",
             "monitor",
+            "integration",
+            "fingerprint",
+            "title",
+            "description",
+            "severity",
+            "service",
+            "service_name",
+            "environment",
+            "link",
+            "labels",
             "status",
             "triggered_at",
             "resolved_at",
+            "last_seen_at",
+            "occurrence_count",
             "incident",
             "incident_key",
             "suppressed_by_maintenance",
@@ -131,10 +161,33 @@ class AlertSerializer(serializers.ModelSerializer):
         return alert.incident.key if alert.incident_id else None
 
 
+class AlertOccurrenceSerializer(serializers.ModelSerializer):
+    """One receipt of an external alert, as received."""
+
+    status = serializers.ChoiceField(choices=AlertStatus.choices, read_only=True)
+
+    class Meta:
+        model = AlertOccurrence
+        fields = ["id", "status", "received_at", "delivery", "raw"]
+        read_only_fields = fields
+
+
+class CheckViolationSerializer(serializers.ModelSerializer):
+    """A failing check result of a rule alert's monitor."""
+
+    class Meta:
+        model = CheckResult
+        fields = ["id", "status", "checked_at", "latency_ms", "message", "source"]
+        read_only_fields = fields
+
+
 class AlertEventSerializer(serializers.ModelSerializer):
-    """One TRIGGERED or RESOLVED in the alert log."""
+    """One TRIGGERED or RESOLVED in the alert log (``source`` and ``title``
+    are the alert's: external alerts have no rule or monitor)."""
 
     monitor = serializers.SlugRelatedField(slug_field="tag", read_only=True)
+    source = serializers.CharField(source="alert.source", read_only=True)
+    title = serializers.CharField(source="alert.title", read_only=True)
     incident_key = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=AlertStatus.choices, read_only=True)
 
@@ -143,6 +196,8 @@ class AlertEventSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "alert",
+            "source",
+            "title",
             "rule",
             "monitor",
             "status",

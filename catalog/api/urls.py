@@ -1,5 +1,11 @@
-"""URLs (filled in by the feature that owns them)."""
+"""API v1 routes of the service catalogue; the trailing slash is optional everywhere."""
 
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from .views import ServiceViewSet
+
+router = SimpleRouter()
+router.trailing_slash = "/?"
+router.register("services", ServiceViewSet, basename="service")
+
+urlpatterns = router.urls

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.maintenance import is_active, parse_rrule
@@ -70,6 +72,12 @@ class IncidentSerializer(serializers.ModelSerializer):
     acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     follow_up_of = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
+    alert_count = serializers.SerializerMethodField()
+    active_alert_count = serializers.SerializerMethodField()
+    affected_services = serializers.SerializerMethodField()
+    primary_service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    merged_into = serializers.SerializerMethodField()
 
     class Meta:
         model = Incident
@@ -78,12 +86,23 @@ class IncidentSerializer(serializers.ModelSerializer):
             "key",
             "title",
             "state",
+            "status",
             "source",
             "severity",
             "started_at",
             "ended_at",
             "monitors",
             "alerts",
+            "alert_count",
+            "active_alert_count",
+            "correlated_alert_count",
+            "last_correlated_at",
+            "affected_services",
+            "primary_service",
+            "merged_into",
+            "investigation_status",
+            "investigation",
+            "investigated_at",
             "acknowledged_at",
             "acknowledged_by",
             "acknowledge_note",
@@ -103,6 +122,28 @@ class IncidentSerializer(serializers.ModelSerializer):
     def get_follow_up_of(self, incident: Incident) -> str | None:
         """The key of the incident this one follows up, or null."""
         return incident.follow_up_of.key if incident.follow_up_of_id else None
+
+    def get_status(self, incident: Incident) -> str:
+        """``open``, ``acknowledged`` (open and acknowledged) or ``resolved``."""
+        if incident.state == State.RESOLVED:
+            return "resolved"
+        return "acknowledged" if incident.acknowledged_at else "open"
+
+    def get_alert_count(self, incident: Incident) -> int:
+        """Alerts linked to the incident (rule and external)."""
+        return len(incident.alerts.all())
+
+    def get_active_alert_count(self, incident: Incident) -> int:
+        """Linked alerts still TRIGGERED."""
+        return sum(1 for a in incident.alerts.all() if a.status == "TRIGGERED")
+
+    def get_affected_services(self, incident: Incident) -> list[str]:
+        """Slugs of the services the incident affects, in the order they were linked."""
+        return [link.service.slug for link in incident.service_links.all()]
+
+    def get_merged_into(self, incident: Incident) -> str | None:
+        """The key of the incident this one was merged into, or null."""
+        return incident.merged_into.key if incident.merged_into_id else None
 
 
 class MonitorImpactSerializer(StrictSerializer):
@@ -267,3 +308,79 @@ def rrule_problem(text: str, starts_at: datetime) -> str | None:
     except (ValueError, TypeError, OverflowError, KeyError, IndexError, AttributeError) as exc:
         return f"Not a valid RRULE: {str(exc)[:200]}"
     return None
+
+
+# --- Correlation: merges and impacted services ----------------------------------------
+
+
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class IncidentRefField(serializers.Field):
+    """An incident id (``42``) or key (``INC-000042``); the id out."""
+
+    default_error_messages = {"invalid": "An incident id (42) or key (INC-000042)."}
+
+    def to_internal_value(self, data: Any) -> int:
+        from alerting.api.filters import parse_incident_ref
+
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        if isinstance(data, int):
+            if not 1 <= data <= MAX_ID:
+                self.fail("invalid")
+            return data
+        if len(data) > 30:
+            self.fail("invalid")
+        return parse_incident_ref(data)
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class MergeAlertSerializer(StrictSerializer):
+    """``{"alert": 17}``: the alert to move into this incident."""
+
+    alert = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class MergeSerializer(StrictSerializer):
+    """``{"into": 42}`` (or ``"INC-000042"``): the incident this one is folded into."""
+
+    into = IncidentRefField()
+
+
+class ServiceRefSerializer(StrictSerializer):
+    """``{"service": "payments-db"}``: a service slug."""
+
+    service = serializers.CharField(max_length=64)
+
+    def validate_service(self, value: str) -> Any:
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        from catalog.models import Service, slug_validator
+
+        try:
+            slug_validator(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        service = Service.objects.filter(slug=value).first()
+        if service is None:
+            raise serializers.ValidationError(f"Unknown service slug: {value}.")
+        return service
+
+
+class IncidentServiceSerializer(serializers.Serializer):
+    """A service an incident affects, why (``source``), and its neighbourhood:
+    ``upstream`` (what it depends on, transitively) and ``downstream`` (what
+    depends on it), each ``{slug, name, tier, depth}``."""
+
+    slug = serializers.CharField(source="link.service.slug")
+    name = serializers.CharField(source="link.service.name")
+    tier = serializers.IntegerField(source="link.service.tier")
+    source = serializers.CharField(source="link.source")
+    added_at = serializers.DateTimeField(source="link.added_at")
+    is_primary = serializers.BooleanField()
+    upstream = serializers.ListField(child=serializers.DictField())
+    downstream = serializers.ListField(child=serializers.DictField())

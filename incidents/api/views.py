@@ -7,6 +7,13 @@ Routes (trailing slash optional), lookup by numeric id:
   operator; ``GET/PATCH /incidents/{id}`` (PATCH operator), ``DELETE`` admin.
 * ``GET/POST /incidents/{id}/updates`` (POST operator), ``GET .../timeline``.
 * ``POST /incidents/{id}/acknowledge``, ``/resolve``, ``/reopen`` (operator).
+* ``GET /incidents/{id}/alerts``: its alerts (rule and external), oldest first.
+* ``POST /incidents/{id}/merge-alert`` ``{"alert": id}`` and
+  ``POST /incidents/{id}/merge`` ``{"into": id}`` (operator; ``incidents.merging``).
+* ``GET/POST/DELETE /incidents/{id}/services`` (``{"service": slug}``) and
+  ``DELETE /incidents/{id}/services/{slug}``: impacted services with their up-
+  and downstream (changes: operator; ``incidents.links``).
+* ``POST /incidents/{id}/investigate``: run the investigation again (operator).
 * ``GET/POST /maintenance-windows`` (paginated), ``GET/PATCH/DELETE
   /maintenance-windows/{id}``: changes need admin.
 
@@ -19,30 +26,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from accounts.roles import ADMIN, OPERATOR, VIEWER
-from incidents import maintenance_services, services
-from incidents.models import Incident, MaintenanceWindow
+from alerting.api.serializers import AlertSerializer
+from alerting.models import Alert
+from catalog.models import Service, slug_validator
+from catalog.selectors import load_graph
+from incidents import investigation_services, links, maintenance_services, merging, services
+from incidents.models import Incident, IncidentService, MaintenanceWindow
 
-from .fields import ApiViewMixin, service_errors
+from .fields import ApiViewMixin, Conflict, service_errors
 from .filters import PARAMETERS, IncidentQuerySerializer, filter_incidents
 from .serializers import (
     AcknowledgeSerializer,
     IncidentCreateSerializer,
     IncidentPatchSerializer,
     IncidentSerializer,
+    IncidentServiceSerializer,
     IncidentUpdateSerializer,
     MaintenanceWindowSerializer,
+    MergeAlertSerializer,
+    MergeSerializer,
     ReopenSerializer,
     ResolveSerializer,
+    ServiceRefSerializer,
     TimelineEntrySerializer,
 )
 
@@ -87,8 +104,17 @@ class IncidentViewSet(
 
     def get_queryset(self) -> QuerySet[Incident]:
         return Incident.objects.select_related(
-            "acknowledged_by", "resolved_by", "follow_up_of"
-        ).prefetch_related("affected__monitor", "alerts")
+            "acknowledged_by", "resolved_by", "follow_up_of", "primary_service", "merged_into"
+        ).prefetch_related(
+            "affected__monitor",
+            Prefetch("alerts", queryset=Alert.objects.only("pk", "status", "incident_id")),
+            Prefetch(
+                "service_links",
+                queryset=IncidentService.objects.select_related("service").order_by(
+                    "added_at", "pk"
+                ),
+            ),
+        )
 
     def _show(self, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=incident.pk)).data, code)
@@ -97,6 +123,8 @@ class IncidentViewSet(
         query = IncidentQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         rows = filter_incidents(self.get_queryset(), query.validated_data).distinct()
+        if "limit" in query.validated_data and "page_size" not in request.query_params:
+            self.paginator.page_size = query.validated_data["limit"]
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -203,6 +231,164 @@ class IncidentViewSet(
                 incident, reason=data["reason"], now=timezone.now(), actor=request.user
             )
         return self._show(incident)
+
+    # --- correlation: alerts, merges, services, investigation --------------------------
+
+    @extend_schema(
+        responses=AlertSerializer(many=True),
+        summary="The incident's alerts (rule and external), oldest first",
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def alerts(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        rows = (
+            Alert.objects.filter(incident=incident)
+            .select_related("monitor", "incident", "acknowledged_by", "service")
+            .order_by("triggered_at", "pk")
+        )
+        return Response(AlertSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=MergeAlertSerializer,
+        responses={200: IncidentSerializer, 409: CONFLICT},
+        summary="Move an alert into this incident (operator)",
+    )
+    @action(detail=True, methods=["post"], url_path="merge-alert")
+    def merge_alert(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        data = _valid(MergeAlertSerializer, request)
+        alert = Alert.objects.filter(pk=data["alert"]).first()
+        if alert is None:
+            raise ValidationError({"alert": ["No alert has this id."]})
+        with service_errors():
+            incident = merging.merge_alert(incident, alert, now=timezone.now(), actor=request.user)
+        return self._show(incident)
+
+    @extend_schema(
+        request=MergeSerializer,
+        responses={200: IncidentSerializer, 409: CONFLICT},
+        summary="Merge this incident into another; returns the target (operator)",
+    )
+    @action(detail=True, methods=["post"])
+    def merge(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        data = _valid(MergeSerializer, request)
+        target = Incident.objects.filter(pk=data["into"]).first()
+        if target is None:
+            raise ValidationError({"into": ["No incident has this id or key."]})
+        with service_errors():
+            target = merging.merge_incident(
+                incident, target, now=timezone.now(), actor=request.user
+            )
+        return self._show(target)
+
+    def _services(self, incident: Incident) -> Response:
+        graph = load_graph()
+        rows = list(
+            IncidentService.objects.filter(incident=incident)
+            .select_related("service")
+            .order_by("added_at", "pk")
+        )
+        near: set[int] = set()
+        walks = {}
+        for link in rows:
+            up, down = graph.upstream(link.service_id), graph.downstream(link.service_id)
+            walks[link.service_id] = (up, down)
+            near |= set(up) | set(down)
+        names = {
+            s.pk: s for s in Service.objects.filter(pk__in=near).only("pk", "slug", "name", "tier")
+        }
+
+        def listed(distances: dict[int, int]) -> list[dict[str, Any]]:
+            found = [(d, names[pk]) for pk, d in distances.items() if pk in names]
+            found.sort(key=lambda item: (item[0], item[1].name.lower(), item[1].pk))
+            return [{"slug": s.slug, "name": s.name, "tier": s.tier, "depth": d} for d, s in found]
+
+        items = [
+            {
+                "link": link,
+                "is_primary": link.service_id == incident.primary_service_id,
+                "upstream": listed(walks[link.service_id][0]),
+                "downstream": listed(walks[link.service_id][1]),
+            }
+            for link in rows
+        ]
+        return Response(IncidentServiceSerializer(items, many=True).data)
+
+    @extend_schema(
+        methods=["GET"],
+        responses=IncidentServiceSerializer(many=True),
+        summary="Services the incident affects, with their up- and downstream",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=ServiceRefSerializer,
+        responses={200: IncidentServiceSerializer(many=True), 409: CONFLICT},
+        summary="Associate a service with the incident (operator)",
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        request=ServiceRefSerializer,
+        responses={200: IncidentServiceSerializer(many=True), 409: CONFLICT},
+        summary="Dissociate a service from the incident (operator)",
+    )
+    @action(detail=True, methods=["get", "post", "delete"], pagination_class=None)
+    def services(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        if request.method == "GET":
+            return self._services(incident)
+        service = _valid(ServiceRefSerializer, request)["service"]
+        return self._change_services(request, incident, service)
+
+    @extend_schema(
+        request=None,
+        responses={200: IncidentServiceSerializer(many=True), 409: CONFLICT},
+        summary="Dissociate a service from the incident (operator)",
+        operation_id="v1_incidents_services_remove",
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"services/(?P<slug>[^/]+)",
+        pagination_class=None,
+    )
+    def remove_service(self, request: Request, pk: str | None = None, slug: str = "") -> Response:
+        incident = self.get_object()
+        try:
+            slug_validator(slug)
+        except DjangoValidationError:
+            raise ValidationError({"service": ["Not a service slug."]}) from None
+        service = Service.objects.filter(slug=slug).first()
+        if service is None:
+            raise ValidationError({"service": [f"Unknown service slug: {slug}."]})
+        return self._change_services(request, incident, service)
+
+    def _change_services(self, request: Request, incident: Incident, service: Service) -> Response:
+        with service_errors():
+            if request.method == "POST":
+                links.add_services(incident, [service], now=timezone.now(), actor=request.user)
+            else:
+                removed = links.remove_services(
+                    incident, [service], now=timezone.now(), actor=request.user
+                )
+                if not removed:
+                    raise ValidationError(
+                        {"service": [f"{service.slug} is not linked to this incident."]}
+                    )
+        incident.refresh_from_db()
+        return self._services(incident)
+
+    @extend_schema(
+        request=None,
+        responses={202: IncidentSerializer, 409: CONFLICT},
+        summary="Run the automatic investigation again (operator)",
+    )
+    @action(detail=True, methods=["post"])
+    def investigate(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        if not investigation_services.rerun(incident, now=timezone.now()):
+            raise Conflict("The investigation is running; try again when it is done.")
+        return self._show(incident, status.HTTP_202_ACCEPTED)
 
 
 class MaintenanceWindowViewSet(ApiViewMixin, viewsets.ModelViewSet):

@@ -1,5 +1,12 @@
-"""URLs (filled in by the feature that owns them)."""
+"""API v1 routes of the integrations app; the trailing slash is optional everywhere."""
 
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from .views import DeploymentViewSet, IntegrationViewSet
+
+router = SimpleRouter()
+router.trailing_slash = "/?"
+router.register("integrations", IntegrationViewSet, basename="integration")
+router.register("deployments", DeploymentViewSet, basename="deployment")
+
+urlpatterns = router.urls

@@ -31,6 +31,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.roles import ADMIN, has_role
+from catalog.models import Service, slug_validator
 from monitors.checks import validate_config
 from monitors.models import (
     MAX_INTERVAL_SECONDS,
@@ -143,6 +144,21 @@ class MonitorStateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ServiceSlugField(serializers.SlugRelatedField):
+    """The monitor's service by slug (``null`` for none); shape-checked before any query."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="slug", queryset=Service.objects.all(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> Service:
+        if not isinstance(data, str) or len(data) > 64 or not slug_validator.regex.match(data):
+            raise serializers.ValidationError("A service slug (lower-case letters, digits, '-').")
+        service = Service.objects.filter(slug=data).first()
+        if service is None:
+            raise serializers.ValidationError(f"Unknown service slug: {data}.")
+        return service
+
+
 class MonitorSerializer(serializers.ModelSerializer):
     """Create / read / update a monitor. ``config`` is validated by the kind's runner."""
 
@@ -163,6 +179,7 @@ class MonitorSerializer(serializers.ModelSerializer):
     )
     is_active = serializers.BooleanField(required=False, default=True)
     is_public = serializers.BooleanField(required=False, default=True)
+    service = ServiceSlugField(required=False, allow_null=True)
     state = MonitorStateSerializer(read_only=True)
     push_url = serializers.SerializerMethodField()
 
@@ -179,6 +196,7 @@ class MonitorSerializer(serializers.ModelSerializer):
             "timeout_seconds",
             "is_active",
             "is_public",
+            "service",
             "created_at",
             "updated_at",
             "state",
