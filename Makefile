@@ -27,9 +27,10 @@ run: $(VENV)/.runtime-installed
 	$(PY) manage.py ensureadmin
 	PORT=$(PORT) $(PY) scripts/run_all.py
 
-## test: install dev dependencies and run the whole suite (SQLite, no outside service).
+## test: install dev dependencies and run the whole suite (SQLite, no outside service),
+## on up to 4 processes (each e2e test has its own broker directory).
 test: $(VENV)/.dev-installed
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --maxprocesses 4
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
