@@ -18,8 +18,6 @@ sends no body (the signature is then of ``"{timestamp}."``).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 import time
@@ -30,6 +28,7 @@ from rest_framework import serializers
 
 from monitors.checks.fields import StrictConfig, StrictDict, StrictStr
 
+from .. import signing
 from .base import HttpSender, Outcome, register
 from .trigger import MASK, TemplateSpec, TriggerNotifier, short_url, url_field, validate_http_url
 
@@ -76,18 +75,13 @@ DEFAULT_BODY = """{
 """  # noqa: E501 - template text, kept as users see it
 
 
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    """``sha256=<hex HMAC-SHA256 of "{timestamp}.{body}">`` with ``secret``."""
-    message = timestamp.encode() + b"." + body
-    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
 def signed_headers(secret: str, body: bytes, *, now: float | None = None) -> dict[str, str]:
-    """The two signature headers for ``body`` at ``now`` (unix seconds)."""
-    timestamp = str(int(now if now is not None else time.time()))
+    """The two signature headers for ``body`` at ``now`` (unix seconds): the
+    same scheme as webhook subscribers (``notifications.signing``)."""
+    timestamp = int(now if now is not None else time.time())
     return {
-        "X-Beacon-Timestamp": timestamp,
-        "X-Beacon-Signature": signature(secret, timestamp, body),
+        signing.TIMESTAMP_HEADER: str(timestamp),
+        signing.SIGNATURE_HEADER: signing.webhook_signature(secret, timestamp, body),
     }
 
 
