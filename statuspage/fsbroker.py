@@ -9,6 +9,17 @@ system), and a consumer claims a file by renaming it into the processed
 folder beside the queue (also atomic, so two consumers never both get it),
 and skips, with a log line, a file it cannot parse instead of dying.
 
+A consumer lists the folder once and serves messages from that listing
+(oldest first, per queue) until the queue's share runs out, instead of
+listing and sorting the whole folder for every message and every queue it
+polls: with a backlog of a few thousand messages (an alert storm queues one
+correlation task per request) the per-message listing made draining the
+backlog quadratic and took the consumer thread's time away from the tasks.
+A name another consumer claimed meanwhile just fails its rename and is
+skipped. A queue that was empty at the last listing is looked at again
+after at most ``RELIST_SECONDS``, so a new message waits that long at most
+on top of the polling interval.
+
 Registered as the ``beaconfs://`` transport by ``statuspage.celery``; used
 only when ``REDIS_URL`` is unset.
 """
@@ -19,8 +30,9 @@ import contextlib
 import logging
 import os
 import uuid
+from collections import deque
 from queue import Empty
-from time import monotonic
+from time import monotonic, monotonic_ns
 from typing import Any
 
 from kombu.transport import filesystem
@@ -29,23 +41,48 @@ from kombu.utils.json import dumps, loads
 
 log = logging.getLogger(__name__)
 
+#: Longest a listing is reused for a queue that had nothing in it.
+RELIST_SECONDS = 0.05
+
 
 class Channel(filesystem.Channel):
     """File-system channel with atomic publish and claim."""
 
     def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
-        name = f"{round(monotonic() * 1000):015d}_{uuid.uuid4()}.{queue}.msg"
+        # Nanoseconds of the machine-wide monotonic clock: names sort in
+        # publishing order (milliseconds tied within a burst). Files named in
+        # milliseconds by an older version have shorter numbers and sort first.
+        name = f"{monotonic_ns():020d}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
         temporary = os.path.join(self.data_folder_out, f".tmp-{name}")
         with open(temporary, "wb") as f:
             f.write(str_to_bytes(dumps(payload)))
         os.replace(temporary, final)
 
-    def _get(self, queue: str) -> Any:
-        suffix = f".{queue}.msg"
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._listed: dict[str, deque[str]] = {}  # queue -> names, oldest first
+        self._listed_at = float("-inf")
+
+    def _relist(self) -> None:
+        """List the folder once and share the names out per queue."""
+        listed: dict[str, deque[str]] = {}
         for name in sorted(os.listdir(self.data_folder_in)):
-            if name.startswith(".") or not name.endswith(suffix):
+            if name.startswith(".") or not name.endswith(".msg"):
                 continue
+            # "<time>_<uuid>.<queue>.msg": the queue name may itself hold dots.
+            queue = name[:-4].partition(".")[2]
+            listed.setdefault(queue, deque()).append(name)
+        self._listed = listed
+        self._listed_at = monotonic()
+
+    def _get(self, queue: str) -> Any:
+        pending = self._listed.get(queue)
+        if not pending and monotonic() - self._listed_at >= RELIST_SECONDS:
+            self._relist()
+            pending = self._listed.get(queue)
+        while pending:
+            name = pending.popleft()
             claimed = os.path.join(self.processed_folder, name)
             try:
                 os.replace(os.path.join(self.data_folder_in, name), claimed)

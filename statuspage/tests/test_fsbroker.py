@@ -92,3 +92,59 @@ def test_an_unreadable_file_is_skipped_not_fatal(tmp_path: Path) -> None:
         with pytest.raises(q.Empty):
             q.get(timeout=0.1)
         q.close()
+
+
+def test_one_listing_serves_a_backlog_in_order_across_queues(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from statuspage import fsbroker
+
+    listings = 0
+    real = fsbroker.os.listdir
+
+    def counting(path: str) -> list[str]:
+        nonlocal listings
+        listings += 1
+        return real(path)
+
+    with _connection(tmp_path) as conn:
+        backlog = conn.SimpleQueue("jobs-backlog")
+        channel = backlog.channel
+        for n in range(200):
+            backlog.put({"n": n})
+        channel._put("worker@host.jobs.pidbox", {"n": "dotted"})  # dots in a queue name
+        monkeypatch.setattr(fsbroker.os, "listdir", counting)
+        got = []
+        for _ in range(200):
+            msg = backlog.get(timeout=2)
+            got.append(msg.payload["n"])
+            msg.ack()
+        assert got == list(range(200))  # oldest first
+        assert listings <= 3  # not one listing per message
+        assert channel._get("worker@host.jobs.pidbox") == {"n": "dotted"}
+        # A message published after the listing is found on a later look.
+        backlog.put({"n": "late"})
+        msg = backlog.get(timeout=2)
+        assert msg.payload == {"n": "late"}
+        msg.ack()
+        backlog.close()
+
+
+def test_a_name_claimed_by_another_consumer_is_skipped(tmp_path: Path) -> None:
+    with _connection(tmp_path) as conn:
+        q = conn.SimpleQueue("jobs-stolen")
+        q.put({"n": 1})
+        q.put({"n": 2})
+        first = q.get(timeout=2)  # lists both names, claims the first
+        assert first.payload == {"n": 1}
+        first.ack()
+        # Another consumer claims the second one meanwhile.
+        for path in (tmp_path / "queue").glob("*.jobs-stolen.msg"):
+            path.unlink()
+        q.put({"n": 3})
+        msg = q.get(timeout=2)
+        assert msg.payload == {"n": 3}
+        msg.ack()
+        with pytest.raises(q.Empty):
+            q.get(timeout=0.2)
+        q.close()
