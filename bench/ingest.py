@@ -67,7 +67,9 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument("--repeat", type=float, default=0.5, help="share of repeated fingerprints")
     p.add_argument("--resolve", type=float, default=0.2, help="share of repeats that resolve")
-    p.add_argument("--web-workers", default="4", help="gunicorn workers (BEACON_WEB_WORKERS)")
+    p.add_argument(
+        "--web-workers", default="2", help="gunicorn workers (BEACON_WEB_WORKERS; make run: 2)"
+    )
     p.add_argument("--concurrency", default="2", help="Celery worker threads")
     p.add_argument("--max-in-flight", type=int, default=256, help="open requests at most")
     p.add_argument(

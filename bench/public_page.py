@@ -48,7 +48,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--sqlite", default=str(ROOT / "var" / "bench" / "public.sqlite3"))
     p.add_argument("--renders", type=int, default=200, help="uncached renders measured")
     p.add_argument("--path", default="/", help="page measured")
-    p.add_argument("--worker-class", default="gthread")
+    # make run's web server: gunicorn with 2 sync workers (scripts/run_all.py).
+    p.add_argument("--worker-class", default="sync")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--threads", type=int, default=8)
     p.add_argument("--connections", type=int, default=50)
@@ -100,8 +101,10 @@ def uncached(args: argparse.Namespace) -> dict[str, float]:
     from django.utils import timezone
 
     from public_site import selectors
+    from statuspage.heap import freeze_startup_objects
 
     client = Client()
+    freeze_startup_objects()  # as statuspage.wsgi does in every web worker
     with override_settings(BEACON_PUBLIC_CACHE_SECONDS=0, ALLOWED_HOSTS=["*"]):
         for _ in range(10):
             response = client.get(args.path)

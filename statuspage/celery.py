@@ -4,7 +4,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_ready
 from kombu.transport import TRANSPORT_ALIASES
 
 # The embedded broker (no REDIS_URL): see statuspage/fsbroker.py.
@@ -29,3 +29,11 @@ def _close_old_connections(**kwargs: Any) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_ready.connect
+def _freeze_startup_objects(**kwargs: Any) -> None:
+    """Short full garbage collections in the worker (``statuspage.heap``)."""
+    from statuspage.heap import freeze_startup_objects
+
+    freeze_startup_objects()
