@@ -222,13 +222,19 @@ def history(request: HttpRequest) -> HttpResponse:
     return _render(request, "public/history.html", context)
 
 
-_NOT_PUBLIC = ("/console/", "/api/", "/accounts/")
+_NOT_PUBLIC = ("/console/", "/accounts/")
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404 for the whole site (``handler404``): the public frame, except under
-    the console, the API and sign-in, which keep Django's default (the
-    console's 404 template). Never links to the console from public paths."""
+    the console and sign-in, which keep Django's default (the console's 404
+    template), and under ``/api/``, which answers JSON in DRF's shape (a path
+    no API route matches, e.g. a tag with upper-case letters, is still an API
+    answer). Never links to the console from public paths."""
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        return JsonResponse({"detail": "Not found.", "path": request.path[:200]}, status=404)
     if request.path.startswith(_NOT_PUBLIC):
         from django.views.defaults import page_not_found
 

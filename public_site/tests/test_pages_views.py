@@ -325,6 +325,17 @@ def test_public_404_uses_the_public_frame(client: Client) -> None:
     assert b"This page does not exist, or is not public." not in console.content
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/monitors/UPPER", "/api/v1/monitors/a.b/history", "/api/v1/no-such", "/api/nope"],
+)
+def test_api_paths_no_route_matches_answer_json(client: Client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found.", "path": path}
+
+
 def _many(count: int, now: datetime) -> None:
     ms = pagedata.monitors([f"m{n}" for n in range(count)])
     half = count // 2
