@@ -15,6 +15,7 @@ import secrets
 from django.db import models
 from django.db.models import Q
 
+from alerting.models import AlertSource
 from catalog.models import Service
 
 
@@ -23,18 +24,12 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class SourceKind(models.TextChoices):
-    GRAFANA = "grafana", "Grafana"
-    ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
-    DATADOG = "datadog", "Datadog"
-    NETDATA = "netdata", "Netdata"
-    PAGERDUTY = "pagerduty", "PagerDuty"
-    SPLUNK = "splunk", "Splunk"
-    JENKINS = "jenkins", "Jenkins"
-    CLOUDBEES = "cloudbees", "CloudBees"
-    DYNATRACE = "dynatrace", "Dynatrace"
-    BIGPANDA = "bigpanda", "BigPanda"
-    GENERIC = "generic", "Generic (normalised alert JSON)"
+#: The vendors an integration can be for: every alert source but Beacon's own
+#: rules (one list, kept in ``alerting.models.AlertSource``).
+SourceKind = models.TextChoices(  # type: ignore[misc]
+    "SourceKind",
+    [(source.name, (source.value, source.label)) for source in AlertSource if source != "rule"],
+)
 
 
 class MinSeverity(models.TextChoices):
