@@ -27,7 +27,7 @@ from accounts.roles import ADMIN, VIEWER
 from monitors.models import Monitor
 
 from . import subscriber_services as services
-from .forms_public import WebhookSubscriberForm, apply_error
+from .forms_public import ChoicesForm, WebhookSubscriberForm, apply_error
 from .models import Delivery, Subscriber, SubscriberKind, SubscriberStatus
 from .subscriber_services import SubscriberError
 
@@ -188,6 +188,37 @@ def subscriber_remove(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Subscriber {label} removed.")
         return redirect("subscribers:list")
     return render(request, "notifications/subscribers/confirm_remove.html", {"s": subscriber})
+
+
+@role_required(ADMIN)
+@require_http_methods(["GET", "POST"])
+def subscriber_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change what a subscriber follows (an admin acting for them, e.g. on a
+    request by mail). Written as a ``PreferencesChanged`` event with the admin
+    as actor; an unsubscribed address cannot be changed (it must subscribe
+    again itself)."""
+    subscriber = _subscriber(pk)
+    if request.method == "POST":
+        form = ChoicesForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_preferences(
+                    subscriber, form.choices(), now=timezone.now(), actor=request.user
+                )
+            except SubscriberError as error:
+                apply_error(form, error)
+            else:
+                messages.success(request, f"Choices of {subscriber} saved.")
+                return redirect("subscribers:detail", pk=subscriber.pk)
+    else:
+        form = ChoicesForm(initial=ChoicesForm.initial_from(services.choices_of(subscriber)))
+    status = 400 if form.is_bound else 200
+    return render(
+        request,
+        "notifications/subscribers/edit.html",
+        {"form": form, "subscriber": subscriber},
+        status=status,
+    )
 
 
 @role_required(ADMIN)

@@ -38,7 +38,12 @@ def test_roles(viewer_user, operator_user, admin_user) -> None:
     assert Client().get(LIST).status_code == 302  # to sign-in
     assert viewer.get(LIST).status_code == 200
     assert viewer.get(f"{LIST}{subscriber.pk}/").status_code == 200
-    for path in ("export.csv", f"{subscriber.pk}/remove/", "webhooks/new/"):
+    for path in (
+        "export.csv",
+        f"{subscriber.pk}/remove/",
+        f"{subscriber.pk}/edit/",
+        "webhooks/new/",
+    ):
         assert viewer.get(LIST + path).status_code == 403
         assert _client(operator_user).get(LIST + path).status_code == 403
     assert viewer.post(f"{LIST}{subscriber.pk}/remove/").status_code == 403
@@ -139,6 +144,79 @@ def test_removal_is_confirmed_first(admin_user) -> None:
     assert not Subscriber.objects.filter(pk=subscriber.pk).exists()
     assert SubscriberEvent.objects.get(type="removed").actor == admin_user
     assert client.post(f"{LIST}{subscriber.pk}/remove/").status_code == 404
+
+
+def test_an_admin_changes_what_a_subscriber_follows(admin_user, operator_user) -> None:
+    api, web = make_monitor(tag="api", name="API"), make_monitor(tag="web", name="Web")
+    subscriber = make_subscriber("edit@example.com")  # everything, both kinds
+    client = _client(admin_user)
+    detail = client.get(f"{LIST}{subscriber.pk}/").content.decode()
+    assert f'href="{LIST}{subscriber.pk}/edit/"' in detail
+    form = client.get(f"{LIST}{subscriber.pk}/edit/").content.decode()
+    assert 'value="all" required id="id_scope_0" checked' in form
+    response = client.post(
+        f"{LIST}{subscriber.pk}/edit/",
+        {"scope": "some", "monitors": ["web", "api"], "notify_incidents": "on"},
+    )
+    assert (response.status_code, response["Location"]) == (302, f"{LIST}{subscriber.pk}/")
+    subscriber.refresh_from_db()
+    assert not subscriber.all_monitors
+    assert set(subscriber.monitors.all()) == {api, web}
+    assert (subscriber.notify_incidents, subscriber.notify_maintenance) == (True, False)
+    event = SubscriberEvent.objects.get(subscriber=subscriber, type="preferences_changed")
+    assert event.actor == admin_user
+    assert event.data["all_monitors"] == [True, False]
+    # Saving the same choices again writes no second event.
+    client.post(
+        f"{LIST}{subscriber.pk}/edit/",
+        {"scope": "some", "monitors": ["api", "web"], "notify_incidents": "on"},
+    )
+    assert SubscriberEvent.objects.filter(type="preferences_changed").count() == 1
+    # Operators cannot.
+    assert _client(operator_user).post(f"{LIST}{subscriber.pk}/edit/", {}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"scope": "some", "notify_incidents": "on"}, "monitors", "Choose at least one"),
+        (
+            {"scope": "some", "monitors": ["<script>x</script>"], "notify_incidents": "on"},
+            "monitors",
+            "Choose services from the list",
+        ),
+        ({"scope": "some", "monitors": ["nope"], "notify_incidents": "on"}, "monitors", ""),
+        ({"scope": "all"}, "notify_incidents", "Choose incidents, maintenance or both"),
+        ({"scope": "everything" * 1000, "notify_incidents": "on"}, "scope", ""),
+        ({}, "scope", ""),
+    ],
+)
+def test_editing_choices_refuses_bad_input_inline(
+    admin_user, data: dict, field: str, message: str
+) -> None:
+    make_monitor(tag="api", name="API")
+    subscriber = make_subscriber("bad@example.com")
+    response = _client(admin_user).post(f"{LIST}{subscriber.pk}/edit/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'id="id_{field}' in html and "error" in html
+    assert message in html
+    assert "<script>x</script>" not in html
+    subscriber.refresh_from_db()
+    assert subscriber.all_monitors
+    assert not SubscriberEvent.objects.filter(type="preferences_changed").exists()
+
+
+def test_an_unsubscribed_address_cannot_be_edited(admin_user) -> None:
+    subscriber = make_subscriber("gone@example.com", status="unsubscribed")
+    client = _client(admin_user)
+    assert "Edit choices" not in client.get(f"{LIST}{subscriber.pk}/").content.decode()
+    response = client.post(
+        f"{LIST}{subscriber.pk}/edit/", {"scope": "all", "notify_incidents": "on"}
+    )
+    assert response.status_code == 400
+    assert "subscribe again first" in response.content.decode()
+    assert client.post(f"{LIST}999999/edit/", {}).status_code == 404
 
 
 def test_adding_a_webhook_subscriber_verifies_it_first(admin_user) -> None:
