@@ -14,11 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-# Playwright's sync API runs an event loop in the test thread; the ORM calls the
-# tests make around it are still synchronous and safe.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,7 +38,12 @@ def browser() -> Iterator[Browser]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing and CI=true")
         pytest.skip(f"{CHROMIUM} is not installed")
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        # Playwright's sync API runs an event loop in the test thread while the
+        # browser is up; the ORM calls the tests make around it are still
+        # synchronous and safe. Only for these modules: elsewhere Django keeps
+        # refusing ORM calls from a running event loop.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
