@@ -388,9 +388,8 @@ def assign(incident: Incident, *, assignee: Any, now: datetime, actor: Any = Non
             if problem:
                 raise IncidentError("assignee", problem)
             assignee = fresh
-        incident = (
-            Incident.objects.select_for_update().select_related("assignee").get(pk=incident.pk)
-        )
+        # No select_related: PostgreSQL cannot lock the nullable side of an outer join.
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
         if incident.merged_into_id is not None:
             raise IncidentError(
                 None, "This incident was merged into another; assign that incident instead."
