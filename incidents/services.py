@@ -34,6 +34,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    from accounts.models import User
     from notifications.models import Delivery, Notification, Trigger
 
 MAX_BODY = 20000
@@ -364,7 +365,9 @@ def _who(user: Any) -> str:
     return user.get_username() if user is not None else "nobody"
 
 
-def assign(incident: Incident, *, assignee: Any, now: datetime, actor: Any = None) -> Incident:
+def assign(
+    incident: Incident, *, assignee: User | None, now: datetime, actor: Any = None
+) -> Incident:
     """Make ``assignee`` (a user, or None to unassign) the owner of the incident.
 
     The assignee must be an active operator or admin (else ``IncidentError``
