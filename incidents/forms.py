@@ -15,7 +15,7 @@ from django.forms.boundfield import BoundField
 from monitors.models import Monitor
 
 from .models import Classification, Impact, Incident, Severity, State
-from .services import MAX_BODY, MAX_NOTE, IncidentError
+from .services import MAX_BODY, MAX_NOTE, SEVERITY_RANK, IncidentError
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 IMPACT_PREFIX = "impact_"
@@ -195,3 +195,102 @@ class MergeForm(forms.Form):
             .order_by("-started_at", "-pk")[:200]
         )
         self.fields["into"].choices = [(i.pk, f"{i.key} {i.title}") for i in others]
+
+
+def assignable_users() -> Any:
+    """Users who may own an incident: active operators and admins (superusers too),
+    by username. ``services.assign`` checks again; this only fills the select."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    from accounts.roles import ADMIN, OPERATOR
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(role__in=[OPERATOR, ADMIN]) | Q(is_superuser=True))
+        .order_by("username")
+    )
+
+
+class AssignForm(forms.Form):
+    """The "Assigned to" control: an operator or admin, or nobody. ``me`` (the
+    "Assign to me" button) is the signed-in user."""
+
+    assignee = forms.CharField(
+        label="Assigned to", required=False, max_length=20, widget=forms.Select()
+    )
+
+    def __init__(self, *args: Any, user: Any = None, current: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        users = list(assignable_users())
+        # The current owner stays listed even when no longer assignable, so the
+        # select shows the truth; choosing them again changes nothing.
+        if current is not None and current.pk not in {u.pk for u in users}:
+            users.append(current)
+        choices = [("", "Unassigned"), *((str(u.pk), u.get_username()) for u in users)]
+        self.fields["assignee"].widget.choices = choices
+        self.initial.setdefault("assignee", str(current.pk) if current is not None else "")
+
+    def clean_assignee(self) -> Any:
+        """The chosen ``User`` (or None); unknown ids are refused here, roles by the service."""
+        from django.contrib.auth import get_user_model
+
+        value = (self.cleaned_data.get("assignee") or "").strip()
+        if not value:
+            return None
+        if value == "me":
+            if self.user is None or not getattr(self.user, "pk", None):
+                raise forms.ValidationError("Sign in to assign yourself.")
+            return self.user
+        if not value.isdigit():
+            raise forms.ValidationError("Choose a user from the list.")
+        found = get_user_model().objects.filter(pk=int(value)).first()
+        if found is None:
+            raise forms.ValidationError("This user does not exist (any more).")
+        return found
+
+
+class EscalateForm(forms.Form):
+    """Escalate: the active triggers to notify, a note for them, optionally a higher severity."""
+
+    triggers = forms.TypedMultipleChoiceField(
+        label="Notify",
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "checklist"}),
+        help_text="Active triggers; each gets the incident's facts, your note and a link here. "
+        "Status page subscribers are not told.",
+        error_messages={"required": "Choose at least one trigger to notify."},
+    )
+    note = forms.CharField(
+        label="Why escalate",
+        strip=False,
+        max_length=MAX_NOTE,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What you need and from whom; sent as is to everyone notified.",
+    )
+    severity = forms.ChoiceField(
+        required=False,
+        help_text="Optionally raise the severity (it is never lowered here).",
+    )
+
+    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+        from notifications.models import Trigger
+
+        super().__init__(*args, **kwargs)
+        triggers = Trigger.objects.filter(is_active=True).order_by("name")
+        self.fields["triggers"].choices = [
+            (t.pk, f"{t.name} ({t.get_kind_display()})") for t in triggers
+        ]
+        current = SEVERITY_RANK.get(incident.severity, 0)
+        higher = [(v, label) for v, label in Severity.choices if SEVERITY_RANK[v] > current]
+        self.fields["severity"].choices = [("", f"Keep {incident.severity}"), *higher]
+
+    def chosen_triggers(self) -> list[Any]:
+        """The chosen ``Trigger`` rows, in the order of the form."""
+        from notifications.models import Trigger
+
+        ids = list(self.cleaned_data.get("triggers") or [])
+        found = Trigger.objects.in_bulk(ids)
+        return [found[i] for i in ids if i in found]

@@ -78,6 +78,15 @@ class Incident(models.Model):
         max_length=16, choices=Classification.choices, blank=True, default=""
     )
     active_alert_count_at_resolution = models.PositiveIntegerField(null=True, blank=True)
+    # Who owns the incident now (an active operator or admin); see services.assign.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_incidents",
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveIntegerField(default=0)
     last_reopened_at = models.DateTimeField(null=True, blank=True)
     reopen_reason = models.CharField(max_length=300, blank=True, default="")
@@ -207,6 +216,8 @@ class TimelineEntry(models.Model):
         INCIDENT_MERGED = "IncidentMerged", "Incident merged in"
         SERVICES_CHANGED = "ServicesChanged", "Services changed"
         INVESTIGATION = "Investigation", "Investigation updated"
+        ASSIGNED = "Assigned", "Assigned"
+        ESCALATED = "Escalated", "Escalated"
 
     id = models.BigAutoField(primary_key=True)
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")

@@ -9,8 +9,9 @@ incident's state follows its latest update. Validation errors are raised as
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -32,8 +33,15 @@ from .models import (
     TimelineEntry,
 )
 
+if TYPE_CHECKING:
+    from accounts.models import User
+    from notifications.models import Delivery, Notification, Trigger
+
 MAX_BODY = 20000
 MAX_NOTE = 5000
+MAX_ESCALATION_TRIGGERS = 20
+# Higher is more severe: an escalation may raise the severity, never lower it.
+SEVERITY_RANK = {Severity.INFO: 1, Severity.WARNING: 2, Severity.CRITICAL: 3}
 
 
 class IncidentError(ValueError):
@@ -334,3 +342,183 @@ def delete_incident(incident: Incident, *, now: datetime, actor: Any = None) -> 
             },
         )
         incident.delete()
+
+
+# --- assign and escalate -----------------------------------------------------------------
+
+
+def assignee_problem(user: Any) -> str | None:
+    """Why ``user`` cannot own an incident, or None (pure): owners are active
+    users with at least the operator role, since they must be able to run the
+    lifecycle they are given."""
+    from accounts.roles import OPERATOR, has_role
+
+    name = getattr(user, "username", "")
+    if not getattr(user, "is_active", False):
+        return f"{name} is not an active user." if name else "Not an active user."
+    if not has_role(user, OPERATOR):
+        return f"{name} is a viewer; only operators and admins can be assigned."
+    return None
+
+
+def _who(user: Any) -> str:
+    return user.get_username() if user is not None else "nobody"
+
+
+def assign(
+    incident: Incident, *, assignee: User | None, now: datetime, actor: Any = None
+) -> Incident:
+    """Make ``assignee`` (a user, or None to unassign) the owner of the incident.
+
+    The assignee must be an active operator or admin (else ``IncidentError``
+    on ``assignee``). Open and resolved incidents can be assigned: after the
+    resolution someone still owns the follow-up (review, classification, a
+    reopen), and a reopen keeps the owner. A merged incident is refused (409):
+    its work continues on the incident it was merged into. Assigning the
+    current owner again changes nothing and writes no timeline entry;
+    otherwise ``Assigned`` is written with ``data`` ``{"assignee": id | None,
+    "previous": id | None}``.
+    """
+    from django.contrib.auth import get_user_model
+
+    with transaction.atomic():
+        if assignee is not None:
+            # Re-read the user: a role or activity change made meanwhile counts.
+            fresh = get_user_model().objects.filter(pk=getattr(assignee, "pk", None)).first()
+            if fresh is None:
+                raise IncidentError("assignee", "No such user.")
+            problem = assignee_problem(fresh)
+            if problem:
+                raise IncidentError("assignee", problem)
+            assignee = fresh
+        # No select_related: PostgreSQL cannot lock the nullable side of an outer join.
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if incident.merged_into_id is not None:
+            raise IncidentError(
+                None, "This incident was merged into another; assign that incident instead."
+            )
+        previous = incident.assignee
+        new_id = assignee.pk if assignee is not None else None
+        if incident.assignee_id == new_id:
+            return incident
+        incident.assignee = assignee
+        incident.assigned_at = now if assignee is not None else None
+        incident.save()
+        if assignee is None:
+            message = f"unassigned (was {_who(previous)})"
+        elif previous is None:
+            message = f"assigned to {_who(assignee)}"
+        else:
+            message = f"assigned to {_who(assignee)} (was {_who(previous)})"
+        timeline(
+            incident,
+            TimelineEntry.Type.ASSIGNED,
+            now,
+            actor=actor,
+            message=message,
+            data={"assignee": new_id, "previous": previous.pk if previous else None},
+        )
+    return incident
+
+
+def raised_severity(current: str, requested: str | None) -> tuple[str, str] | None:
+    """``(old, new)`` when ``requested`` raises the severity, None when it is
+    absent or the same (pure); ``IncidentError`` on ``severity`` when it is
+    unknown or lower: an escalation never calms an incident down."""
+    if requested is None or requested == "":
+        return None
+    if requested not in SEVERITY_RANK:
+        raise IncidentError("severity", f"Must be one of {', '.join(Severity.values)}.")
+    if requested == current:
+        return None
+    if SEVERITY_RANK[requested] < SEVERITY_RANK.get(current, 0):
+        raise IncidentError(
+            "severity",
+            f"An escalation cannot lower the severity ({current} to {requested}); "
+            "edit the incident to lower it.",
+        )
+    return current, requested
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """What ``escalate`` wrote: the timeline entry, its notification and one
+    delivery per chosen trigger (pending; sent after commit)."""
+
+    incident: Incident
+    entry: TimelineEntry
+    notification: Notification
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+def _escalation_triggers(triggers: Sequence[Trigger]) -> list[int]:
+    from notifications.models import Trigger
+
+    ids = [getattr(t, "pk", None) for t in triggers]
+    if not ids:
+        raise IncidentError("triggers", "Choose at least one trigger to notify.")
+    if len(ids) > MAX_ESCALATION_TRIGGERS:
+        raise IncidentError("triggers", f"At most {MAX_ESCALATION_TRIGGERS} triggers.")
+    if len(set(ids)) != len(ids):
+        raise IncidentError("triggers", "A trigger is listed more than once.")
+    found = {t.pk: t for t in Trigger.objects.filter(pk__in=[i for i in ids if i is not None])}
+    for pk in ids:
+        row = found.get(pk) if pk is not None else None
+        if row is None:
+            raise IncidentError("triggers", "A chosen trigger does not exist (any more).")
+        if not row.is_active:
+            raise IncidentError("triggers", f"The trigger {row.name} is inactive.")
+    return list(ids)  # type: ignore[arg-type]
+
+
+def escalate(
+    incident: Incident,
+    *,
+    triggers: Sequence[Trigger],
+    note: str,
+    now: datetime,
+    actor: Any = None,
+    severity: str | None = None,
+) -> Escalation:
+    """Ask for more eyes: notify the chosen triggers with what someone new needs.
+
+    Needs at least one active trigger (none twice) and a note of at most
+    ``MAX_NOTE`` characters; ``severity`` may raise the incident's severity,
+    never lower it. Only open, unmerged incidents are escalated (409
+    otherwise: a resolved incident needs a reopen first). Writes an
+    ``Escalated`` entry (message = the note's first 500 characters, ``data``
+    ``{"triggers": [ids], "severity": [old, new] | None}``) and, through the
+    outbox, an ``incident.escalated`` notification planned in the same
+    transaction with exactly one delivery per chosen trigger; subscribers are
+    never told (an escalation is internal). Sending is queued after commit.
+    """
+    from notifications import outbox
+
+    if not isinstance(note, str) or not note.strip():
+        raise IncidentError("note", "Say why you escalate: the note goes to everyone notified.")
+    if len(note) > MAX_NOTE:
+        raise IncidentError("note", f"At most {MAX_NOTE} characters.")
+    trigger_ids = _escalation_triggers(triggers)
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if incident.merged_into_id is not None:
+            raise IncidentError(
+                None, "This incident was merged into another; escalate that incident instead."
+            )
+        if incident.state == State.RESOLVED:
+            raise IncidentError(None, "This incident is resolved; reopen it before escalating.")
+        change = raised_severity(incident.severity, severity)
+        if change is not None:
+            incident.severity = change[1]
+            incident.save()
+        entry = timeline(
+            incident,
+            TimelineEntry.Type.ESCALATED,
+            now,
+            actor=actor,
+            message=note,
+            data={"triggers": trigger_ids, "severity": list(change) if change else None},
+        )
+        notification = outbox.escalation_event(entry, note=note)
+        deliveries = list(notification.deliveries.order_by("trigger_id", "pk"))
+    return Escalation(incident, entry, notification, deliveries)

@@ -27,6 +27,8 @@ from monitors.models import Monitor
 from . import investigation_services, links, merging, services
 from .forms import (
     AcknowledgeForm,
+    AssignForm,
+    EscalateForm,
     IncidentCreateForm,
     IncidentEditForm,
     MergeAlertForm,
@@ -36,6 +38,7 @@ from .forms import (
     ServiceLinkForm,
     UpdateForm,
     apply_error,
+    assignable_users,
 )
 from .markdown import render as render_markdown
 from .models import Incident, IncidentMonitor, IncidentService, Severity, Source, State
@@ -56,8 +59,9 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
-def filter_incidents(params: Any) -> tuple[QuerySet[Incident], dict[str, Any]]:
-    """The incidents matching the list's URL filters, and the cleaned filters."""
+def filter_incidents(params: Any, user: Any = None) -> tuple[QuerySet[Incident], dict[str, Any]]:
+    """The incidents matching the list's URL filters, and the cleaned filters.
+    ``assignee`` is a username, ``me`` (``user``) or ``none`` (unassigned)."""
     qs = Incident.objects.all()
     state = params.get("state", "")
     if state == "open":
@@ -83,6 +87,15 @@ def filter_incidents(params: Any) -> tuple[QuerySet[Incident], dict[str, Any]]:
         qs = qs.filter(started_at__gte=_day_start(since))
     if until:
         qs = qs.filter(started_at__lt=_day_start(until + timedelta(days=1)))
+    assignee = params.get("assignee", "").strip()[:150]
+    if assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif assignee == "me" and user is not None and getattr(user, "pk", None):
+        qs = qs.filter(assignee=user)
+    elif assignee and assignee != "me":
+        qs = qs.filter(assignee__username=assignee)
+    else:
+        assignee = ""
     text = params.get("q", "").strip()[:200]
     if text:
         qs = qs.filter(title__icontains=text)
@@ -91,6 +104,7 @@ def filter_incidents(params: Any) -> tuple[QuerySet[Incident], dict[str, Any]]:
         "severity": severity,
         "source": source,
         "monitor": monitor,
+        "assignee": assignee,
         "from": since.isoformat() if since else "",
         "to": until.isoformat() if until else "",
         "q": text,
@@ -100,11 +114,17 @@ def filter_incidents(params: Any) -> tuple[QuerySet[Incident], dict[str, Any]]:
 
 @role_required(VIEWER)
 def incident_list(request: HttpRequest) -> HttpResponse:
-    qs, filters = filter_incidents(request.GET)
-    qs = qs.order_by("-started_at", "-id").prefetch_related(
-        Prefetch(
-            "affected",
-            queryset=IncidentMonitor.objects.select_related("monitor").order_by("monitor__name"),
+    qs, filters = filter_incidents(request.GET, request.user)
+    qs = (
+        qs.order_by("-started_at", "-id")
+        .select_related("assignee")
+        .prefetch_related(
+            Prefetch(
+                "affected",
+                queryset=IncidentMonitor.objects.select_related("monitor").order_by(
+                    "monitor__name"
+                ),
+            )
         )
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -119,6 +139,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
             "severities": Severity.choices,
             "sources": Source.choices,
             "monitors": Monitor.objects.order_by("name").values_list("tag", "name"),
+            "assignees": assignable_users().values_list("username", flat=True),
             "now": timezone.now(),
         },
     )
@@ -130,7 +151,12 @@ TABS = ("overview", "investigation")
 def _incident(pk: int) -> Incident:
     return get_object_or_404(
         Incident.objects.select_related(
-            "acknowledged_by", "resolved_by", "follow_up_of", "primary_service", "merged_into"
+            "acknowledged_by",
+            "resolved_by",
+            "follow_up_of",
+            "primary_service",
+            "merged_into",
+            "assignee",
         ),
         pk=pk,
     )
@@ -190,6 +216,9 @@ def _detail(request: HttpRequest, incident: Incident, status: int = 200, **forms
         "ack_form": forms.get("ack_form") or AcknowledgeForm(),
         "resolve_form": forms.get("resolve_form") or ResolveForm(),
         "reopen_form": forms.get("reopen_form") or ReopenForm(),
+        "assign_form": forms.get("assign_form")
+        or AssignForm(user=request.user, current=incident.assignee),
+        "escalate_form": forms.get("escalate_form") or EscalateForm(incident=incident),
         "open_dialog": forms.get("open_dialog", ""),
         "now": timezone.now(),
     }
@@ -292,6 +321,56 @@ def incident_reopen(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{incident.key} reopened.")
             return redirect("incidents:detail", pk=incident.pk)
     return _detail(request, incident, 400, reopen_form=form)
+
+
+@role_required(OPERATOR)
+@require_POST
+def incident_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST: assign to the chosen user, to ``me``, or to nobody."""
+    incident = _incident(pk)
+    form = AssignForm(request.POST, user=request.user, current=incident.assignee)
+    if form.is_valid():
+        assignee = form.cleaned_data["assignee"]
+        try:
+            services.assign(incident, assignee=assignee, now=timezone.now(), actor=request.user)
+        except IncidentError as exc:
+            apply_error(form, exc)
+        else:
+            who = assignee.get_username() if assignee is not None else "nobody"
+            messages.success(request, f"{incident.key} assigned to {who}.")
+            return redirect("incidents:detail", pk=incident.pk)
+    return _detail(request, incident, 400, assign_form=form)
+
+
+@role_required(OPERATOR)
+@require_http_methods(["GET", "POST"])
+def incident_escalate(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the escalate form as a page (without JavaScript); POST: escalate."""
+    incident = _incident(pk)
+    form = EscalateForm(request.POST if request.method == "POST" else None, incident=incident)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.escalate(
+                incident,
+                triggers=form.chosen_triggers(),
+                note=form.cleaned_data["note"],
+                severity=form.cleaned_data["severity"] or None,
+                now=timezone.now(),
+                actor=request.user,
+            )
+        except IncidentError as exc:
+            apply_error(form, exc)
+        else:
+            count = len(result.deliveries)
+            messages.success(
+                request,
+                f"{incident.key} escalated: {count} trigger{'s' if count != 1 else ''} notified.",
+            )
+            return redirect("incidents:detail", pk=incident.pk)
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "incidents/escalate.html", {"incident": incident, "form": form}, status=status
+    )
 
 
 @role_required(OPERATOR)

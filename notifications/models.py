@@ -181,6 +181,7 @@ class Event(models.TextChoices):
     INCIDENT_UPDATED = "incident.updated", "Incident update posted"
     INCIDENT_RESOLVED = "incident.resolved", "Incident resolved"
     INCIDENT_REOPENED = "incident.reopened", "Incident reopened"
+    INCIDENT_ESCALATED = "incident.escalated", "Incident escalated"
     MAINTENANCE_SCHEDULED = "maintenance.scheduled", "Maintenance scheduled"
     MAINTENANCE_STARTED = "maintenance.started", "Maintenance started"
     MAINTENANCE_ENDED = "maintenance.ended", "Maintenance ended"
@@ -216,6 +217,8 @@ class Notification(models.Model):
         Subscriber, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     monitor_ids = models.JSONField(default=list, blank=True)
+    # The triggers an operator chose (``incident.escalated``): its only targets.
+    trigger_ids = models.JSONField(default=list, blank=True)
     context = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(db_index=True)
     planned_at = models.DateTimeField(null=True, blank=True)

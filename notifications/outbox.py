@@ -78,7 +78,8 @@ def alert_event(event: AlertEvent) -> Notification | None:
 
 
 def incident_event(entry: TimelineEntry) -> Notification | None:
-    """An incident timeline entry that subscribers hear about (see ``incident_event_for``)."""
+    """An incident timeline entry that subscribers hear about (see ``incident_event_for``;
+    ``Escalated`` is not one: ``escalation_event`` notifies the chosen triggers)."""
     from .incident_variables import incident_variables
 
     kind = incident_event_for(entry.type, entry.data or {})
@@ -94,6 +95,42 @@ def incident_event(entry: TimelineEntry) -> Notification | None:
         context=incident_variables(incident, update, kind),
         created_at=entry.at,
     )
+    _queue_planning(notification)
+    return notification
+
+
+def escalation_key(entry: TimelineEntry) -> str:
+    """The notification key of an escalation: one notification per ``Escalated`` entry."""
+    return f"{Event.INCIDENT_ESCALATED}:{entry.pk}"
+
+
+def escalation_event(entry: TimelineEntry, *, note: str) -> Notification:
+    """An ``Escalated`` entry (called by ``incidents.services.escalate`` in its
+    transaction): notify exactly the triggers it names (``data["triggers"]``),
+    never the subscribers (an escalation is internal). ``note`` is the whole
+    note (the entry's message keeps its first 500 characters).
+
+    The notification is planned at once, inside the escalation's transaction,
+    so the escalation and its deliveries commit (or fail) together and the
+    caller can show them; the queued ``plan_notification`` then finds it
+    planned and only sends.
+    """
+    from . import planning
+    from .variables import escalation_variables
+
+    incident = entry.incident
+    notification = Notification.objects.create(
+        event=Event.INCIDENT_ESCALATED,
+        key=escalation_key(entry),
+        incident=incident,
+        update=incident.updates.order_by("-created_at", "-id").first(),
+        monitor_ids=sorted(incident.affected.values_list("monitor_id", flat=True)),
+        trigger_ids=list((entry.data or {}).get("triggers") or []),
+        context=escalation_variables(entry, note=note),
+        created_at=entry.at,
+    )
+    planning.plan(notification.pk, entry.at)
+    notification.refresh_from_db()
     _queue_planning(notification)
     return notification
 

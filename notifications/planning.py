@@ -10,10 +10,12 @@ delivery; a worker that dies mid-plan leaves the lease to expire and the
 tick plans the rest.
 
 Targets: for ``alert.*`` events the rule's ACTIVE triggers (channel = the
-trigger's kind); for every other event ``notifications.audience
-.subscriber_deliveries(notification)`` (the subscribers feature; without it,
-none). Test notifications are written already planned, with their one
-delivery, by ``trigger_services.send_test``.
+trigger's kind); for ``incident.escalated`` the ACTIVE triggers the operator
+chose (``Notification.trigger_ids``), and nobody else; for every other
+event ``notifications.audience.subscriber_deliveries(notification)`` (the
+subscribers feature; without it, none). Test notifications are written
+already planned, with their one delivery, by ``trigger_services.send_test``;
+escalations are planned inside their own transaction (``outbox.escalation_event``).
 
 ``plan_and_send`` is what the ``plan_notification`` task runs: plan, then
 send this notification's trigger deliveries at once (one queue hop from the
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 
 PLAN_BATCH = 1000
 TRIGGER_EVENTS = (Event.ALERT_TRIGGERED, Event.ALERT_RESOLVED, Event.TEST)
+CHOSEN_TRIGGER_EVENTS = (Event.INCIDENT_ESCALATED,)
 REPLAN_PER_TICK = 50
 
 
@@ -75,6 +78,18 @@ def trigger_targets(notification: Notification) -> Iterator[Target]:
         )
 
 
+def chosen_trigger_targets(notification: Notification) -> Iterator[Target]:
+    """The triggers chosen for the notification (an escalation's), still active."""
+    from .models import Trigger
+
+    ids = [i for i in notification.trigger_ids or [] if isinstance(i, int)]
+    for trigger in Trigger.objects.filter(pk__in=ids, is_active=True).order_by("id"):
+        notifier: Any = get_sender(trigger.kind)
+        yield Target(
+            trigger.kind, notifier.target_text(trigger.config or {}), trigger_id=trigger.pk
+        )
+
+
 def subscriber_targets(notification: Notification) -> Iterator[Target]:
     """The subscribers' deliveries, from the subscribers feature when installed."""
     try:
@@ -88,6 +103,8 @@ def subscriber_targets(notification: Notification) -> Iterator[Target]:
 def targets(notification: Notification) -> Iterator[Target]:
     if notification.event in TRIGGER_EVENTS:
         yield from trigger_targets(notification)
+    elif notification.event in CHOSEN_TRIGGER_EVENTS:
+        yield from chosen_trigger_targets(notification)
     else:
         yield from subscriber_targets(notification)
 

@@ -35,6 +35,29 @@ The variables (types as Kener has them: text, whole numbers, booleans):
 and, beyond Kener: ``monitor_name``, ``monitor_tag``, ``rule_id``,
 ``incident_key`` (``INC-000042``), ``incident_title``, ``incident_state``
 (empty without an incident).
+
+Escalations (``incident.escalated``, ``escalation_variables``) carry the
+same names, so any trigger template renders them (``is_triggered`` is true:
+an escalation asks for attention; ``alert_status`` is ``ESCALATED``,
+``alert_id`` and ``rule_id`` are ``0``, ``alert_message`` is the note), plus
+what someone new needs to ramp up:
+
+============================== =========================================================
+``incident_escalated``         true only for escalations (the default templates switch on it)
+``incident_id``                the incident's id (digits)
+``incident_severity``          ``CRITICAL``, ``WARNING`` or ``INFO`` (after any raise)
+``incident_previous_severity`` the severity before the escalation raised it, else empty
+``incident_started_at``        when the incident started, ISO 8601 UTC
+``incident_monitors``          affected monitors with impact: ``API (Down), Web (Degraded)``
+``incident_services``          affected services: ``Checkout, Payments``
+``incident_latest_update``     the latest update's Markdown (first 1,000 characters)
+``incident_assignee``          the owner's username, else empty
+``incident_url``               the public incident page
+``incident_console_url``       the incident's console page
+``incident_escalation_note``   the operator's note (whole)
+``incident_escalated_by``      who escalated (username), else ``Beacon``
+``incident_escalated_at``      when, ISO 8601 UTC
+============================== =========================================================
 """
 
 from __future__ import annotations
@@ -80,11 +103,34 @@ EXTRA = (
     "incident_title",
     "incident_state",
 )
-NAMES = KENER_ALERT + KENER_SITE + EXTRA
+ESCALATION = (
+    "incident_escalated",
+    "incident_id",
+    "incident_severity",
+    "incident_previous_severity",
+    "incident_started_at",
+    "incident_monitors",
+    "incident_services",
+    "incident_latest_update",
+    "incident_assignee",
+    "incident_url",
+    "incident_console_url",
+    "incident_escalation_note",
+    "incident_escalated_by",
+    "incident_escalated_at",
+)
+NAMES = KENER_ALERT + KENER_SITE + EXTRA + ESCALATION
 # Variables that are numbers or booleans: never text written by a person.
-TYPED = {"alert_failure_threshold", "alert_success_threshold", "is_triggered", "is_resolved"}
+TYPED = {
+    "alert_failure_threshold",
+    "alert_success_threshold",
+    "is_triggered",
+    "is_resolved",
+    "incident_escalated",
+}
 # Always digits in real events (so a Kener template may leave them unquoted).
-DIGITS = {"alert_id", "alert_incident_id", "rule_id"}
+DIGITS = {"alert_id", "alert_incident_id", "rule_id", "incident_id"}
+LATEST_UPDATE_CHARS = 1000
 
 _COLOURS = {"up": "#16a34a", "down": "#dc2626", "degraded": "#d97706", "maintenance": "#2563eb"}
 
@@ -161,6 +207,85 @@ def alert_variables(event: Any) -> dict[str, Any]:
     }
 
 
+def _latest_update(body: str) -> str:
+    if len(body) <= LATEST_UPDATE_CHARS:
+        return body
+    return body[: LATEST_UPDATE_CHARS - 1] + "…"
+
+
+def escalation_variables(entry: Any, *, note: str) -> dict[str, Any]:
+    """The variables of an ``Escalated`` timeline entry (see the module
+    docstring): the Kener names filled so any template renders, and the
+    ``incident_*`` facts someone new needs. Monitors are all named, public or
+    not: an escalation goes to the team, not to the public."""
+    from django.urls import reverse
+
+    from incidents.models import Impact
+
+    incident = entry.incident
+    site = site_variables()
+    base = site["site_url"]
+    data = entry.data or {}
+    severity_change = data.get("severity") or None
+    affected = incident.affected.select_related("monitor").order_by("monitor__name", "monitor_id")
+    impacts = dict(Impact.choices)
+    monitors = ", ".join(
+        f"{row.monitor.name} ({impacts.get(row.impact, row.impact)}"
+        + (", recovered)" if row.impact_removed_at else ")")
+        for row in affected
+    )
+    services = ", ".join(
+        link.service.name
+        for link in incident.service_links.select_related("service").order_by("added_at", "pk")
+    )
+    update = incident.updates.order_by("-created_at", "-id").first()
+    actor = entry.actor
+    by = actor.get_username() if actor is not None else "Beacon"
+    public_url = f"{base}/incidents/{incident.key}"
+    console_url = base + reverse("incidents:detail", args=[incident.pk])
+    title = f"{incident.key} {incident.title}"
+    return {
+        "alert_id": "0",
+        "alert_name": title,
+        "alert_for": "ESCALATION",
+        "alert_value": incident.severity,
+        "alert_status": "ESCALATED",
+        "alert_severity": incident.severity,
+        "alert_message": note,
+        "alert_source": "ESCALATION",
+        "alert_timestamp": iso(entry.at),
+        "alert_cta_url": console_url,
+        "alert_cta_text": "Open incident",
+        "alert_incident_id": str(incident.pk),
+        "alert_incident_url": public_url,
+        "alert_failure_threshold": 0,
+        "alert_success_threshold": 0,
+        "is_triggered": True,
+        "is_resolved": False,
+        **site,
+        "monitor_name": "",
+        "monitor_tag": "",
+        "rule_id": "0",
+        "incident_key": incident.key,
+        "incident_title": incident.title,
+        "incident_state": incident.state,
+        "incident_escalated": True,
+        "incident_id": str(incident.pk),
+        "incident_severity": incident.severity,
+        "incident_previous_severity": severity_change[0] if severity_change else "",
+        "incident_started_at": iso(incident.started_at),
+        "incident_monitors": monitors,
+        "incident_services": services,
+        "incident_latest_update": _latest_update(update.body) if update is not None else "",
+        "incident_assignee": incident.assignee.get_username() if incident.assignee_id else "",
+        "incident_url": public_url,
+        "incident_console_url": console_url,
+        "incident_escalation_note": note,
+        "incident_escalated_by": by,
+        "incident_escalated_at": iso(entry.at),
+    }
+
+
 HOSTILE = 'Say "hi" \\ it\'s\n<b>bold</b> </script><script>alert(1)</script> & {{x}} ünï 🚨\u2028'
 
 
@@ -177,13 +302,15 @@ def sample_variables(
     triggered: bool = True,
     incident: bool = True,
     hostile: bool = False,
+    escalated: bool = False,
     now: datetime,
     site: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Variables of a made-up alert: for "send test", and (``hostile``) with quotes,
-    backslashes, newlines, markup, braces and unicode in every text variable, to
-    prove a template stays valid whatever the values hold. ``site`` defaults to
-    the real site's variables."""
+    """Variables of a made-up alert (or, ``escalated``, a made-up escalation):
+    for "send test", and (``hostile``) with quotes, backslashes, newlines,
+    markup, braces and unicode in every text variable, to prove a template
+    stays valid whatever the values hold. ``site`` defaults to the real
+    site's variables."""
     site = site if site is not None else site_variables()
     status = "TRIGGERED" if triggered else "RESOLVED"
     incident_url = f"{site['site_url']}/incidents/INC-000042" if incident else ""
@@ -213,6 +340,43 @@ def sample_variables(
         "incident_title": "Example API STATUS: DOWN" if incident else "",
         "incident_state": "INVESTIGATING" if incident else "",
     }
+    if escalated:
+        console_url = f"{site['site_url']}/console/incidents/42/"
+        values.update(
+            {
+                "alert_id": "0",
+                "alert_name": "INC-000042 Example API STATUS: DOWN",
+                "alert_for": "ESCALATION",
+                "alert_value": "CRITICAL",
+                "alert_status": "ESCALATED",
+                "alert_message": "Checkout is failing for EU customers; need the DB on-call.",
+                "alert_source": "ESCALATION",
+                "alert_cta_url": console_url,
+                "alert_cta_text": "Open incident",
+                "alert_failure_threshold": 0,
+                "alert_success_threshold": 0,
+                "is_triggered": True,
+                "is_resolved": False,
+                "monitor_name": "",
+                "monitor_tag": "",
+                "rule_id": "0",
+                "incident_escalated": True,
+                "incident_id": "42",
+                "incident_severity": "CRITICAL",
+                "incident_previous_severity": "WARNING",
+                "incident_started_at": iso(now),
+                "incident_monitors": "Example API (Down)",
+                "incident_services": "Checkout",
+                "incident_latest_update": "Investigating elevated errors.",
+                "incident_assignee": "alice",
+                "incident_url": f"{site['site_url']}/incidents/INC-000042",
+                "incident_console_url": console_url,
+                "incident_escalation_note": "Checkout is failing for EU customers; "
+                "need the DB on-call.",
+                "incident_escalated_by": "alice",
+                "incident_escalated_at": iso(now),
+            }
+        )
     if hostile:
         for name, value in values.items():
             if name in TYPED or name in DIGITS or (value == "" and not incident):
@@ -223,8 +387,10 @@ def sample_variables(
 
 def validation_samples(now: datetime) -> list[dict[str, Any]]:
     """The hostile contexts a template must render safely before it is saved:
-    a triggered alert with an incident and a resolved one without."""
+    a triggered alert with an incident, a resolved one without, and an
+    escalation (every trigger may be chosen for one)."""
     return [
         sample_variables(triggered=True, incident=True, hostile=True, now=now, site=EXAMPLE_SITE),
         sample_variables(triggered=False, incident=False, hostile=True, now=now, site=EXAMPLE_SITE),
+        sample_variables(escalated=True, hostile=True, now=now, site=EXAMPLE_SITE),
     ]

@@ -29,7 +29,8 @@ from incidents.models import (
     State,
     TimelineEntry,
 )
-from incidents.services import MAX_BODY, MAX_NOTE
+from incidents.services import MAX_BODY, MAX_ESCALATION_TRIGGERS, MAX_NOTE
+from monitors.checks.fields import StrictStr
 
 from .fields import (
     MAX_MONITORS,
@@ -41,6 +42,7 @@ from .fields import (
 )
 
 MAX_TITLE = 300
+MAX_ID = 2**63 - 1
 MAX_REASON = 300
 MAX_RRULE = 500
 # Occurrences more often than this would make every activity check walk a
@@ -78,6 +80,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     affected_services = serializers.SerializerMethodField()
     primary_service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     merged_into = serializers.SerializerMethodField()
+    assignee = serializers.SerializerMethodField()
 
     class Meta:
         model = Incident
@@ -103,6 +106,8 @@ class IncidentSerializer(serializers.ModelSerializer):
             "investigation_status",
             "investigation",
             "investigated_at",
+            "assignee",
+            "assigned_at",
             "acknowledged_at",
             "acknowledged_by",
             "acknowledge_note",
@@ -144,6 +149,19 @@ class IncidentSerializer(serializers.ModelSerializer):
     def get_merged_into(self, incident: Incident) -> str | None:
         """The key of the incident this one was merged into, or null."""
         return incident.merged_into.key if incident.merged_into_id else None
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {"id": {"type": "integer"}, "username": {"type": "string"}},
+        }
+    )
+    def get_assignee(self, incident: Incident) -> dict[str, Any] | None:
+        """Who owns the incident: ``{"id", "username"}``, or null."""
+        if incident.assignee_id is None:
+            return None
+        return {"id": incident.assignee_id, "username": incident.assignee.get_username()}
 
 
 class MonitorImpactSerializer(StrictSerializer):
@@ -224,6 +242,77 @@ class ResolveSerializer(StrictSerializer):
 
 class ReopenSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=MAX_REASON)
+
+
+MAX_USERNAME = 150  # Django's username length
+
+
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}], "nullable": True})
+class UserRefField(serializers.Field):
+    """A user id (``7``) or username (``"alice"``); the ``User`` out. Unknown
+    users are refused here; whether one may own an incident is the service's."""
+
+    default_error_messages = {
+        "invalid": 'A user id (7), a username ("alice") or null.',
+        "unknown": "No user has this id or username.",
+    }
+
+    def to_internal_value(self, data: Any) -> Any:
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model().objects
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        if isinstance(data, int):
+            if not 1 <= data <= MAX_ID:
+                self.fail("unknown")
+            found = users.filter(pk=data).first()
+        else:
+            text = data.strip()
+            if not text or len(text) > MAX_USERNAME or "\x00" in text:
+                self.fail("invalid" if not text or "\x00" in text else "unknown")
+            found = users.filter(username=text).first()
+        if found is None:
+            self.fail("unknown")
+        return found
+
+    def to_representation(self, value: Any) -> Any:
+        return value.pk if value is not None else None
+
+
+class AssignSerializer(StrictSerializer):
+    """``{"assignee": 7 | "alice" | null}``: the new owner, or null to unassign."""
+
+    assignee = UserRefField(allow_null=True)
+
+
+class EscalateSerializer(StrictSerializer):
+    """``{"triggers": [ids], "note": "...", "severity": "CRITICAL"?}``."""
+
+    triggers = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        min_length=1,
+        max_length=MAX_ESCALATION_TRIGGERS,
+    )
+    # A JSON string kept verbatim (numbers are not notes; spaces may be layout).
+    note = StrictStr(max_length=MAX_NOTE, trim_whitespace=False)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_null=True)
+
+    def validate_triggers(self, value: list[int]) -> list[Any]:
+        from notifications.models import Trigger
+
+        twice = sorted({i for i in value if value.count(i) > 1})
+        if twice:
+            raise serializers.ValidationError(
+                f"Listed more than once: {', '.join(map(str, twice[:10]))}."
+            )
+        found = Trigger.objects.in_bulk(value)
+        missing = [i for i in value if i not in found]
+        if missing:
+            raise serializers.ValidationError(
+                f"Unknown trigger id(s): {', '.join(map(str, missing[:10]))}."
+            )
+        return [found[i] for i in value]
 
 
 # --- Maintenance windows ---------------------------------------------------------
@@ -311,9 +400,6 @@ def rrule_problem(text: str, starts_at: datetime) -> str | None:
 
 
 # --- Correlation: merges and impacted services ----------------------------------------
-
-
-MAX_ID = 2**63 - 1
 
 
 @extend_schema_field(OpenApiTypes.STR)

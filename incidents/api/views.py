@@ -7,6 +7,9 @@ Routes (trailing slash optional), lookup by numeric id:
   operator; ``GET/PATCH /incidents/{id}`` (PATCH operator), ``DELETE`` admin.
 * ``GET/POST /incidents/{id}/updates`` (POST operator), ``GET .../timeline``.
 * ``POST /incidents/{id}/acknowledge``, ``/resolve``, ``/reopen`` (operator).
+* ``POST /incidents/{id}/assign`` ``{"assignee": id | "username" | null}`` and
+  ``POST /incidents/{id}/escalate`` ``{"triggers": [ids], "note", "severity"?}``
+  (operator; the escalation answers with the deliveries it created).
 * ``GET /incidents/{id}/alerts``: its alerts (rule and external), oldest first.
 * ``POST /incidents/{id}/merge-alert`` ``{"alert": id}`` and
   ``POST /incidents/{id}/merge`` ``{"into": id}`` (operator; ``incidents.merging``).
@@ -29,8 +32,14 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -44,11 +53,14 @@ from catalog.models import Service, slug_validator
 from catalog.selectors import load_graph
 from incidents import investigation_services, links, maintenance_services, merging, services
 from incidents.models import Incident, IncidentService, MaintenanceWindow
+from notifications.api.serializers import DeliverySerializer
 
 from .fields import ApiViewMixin, Conflict, service_errors
 from .filters import PARAMETERS, IncidentQuerySerializer, filter_incidents
 from .serializers import (
     AcknowledgeSerializer,
+    AssignSerializer,
+    EscalateSerializer,
     IncidentCreateSerializer,
     IncidentPatchSerializer,
     IncidentSerializer,
@@ -61,6 +73,16 @@ from .serializers import (
     ResolveSerializer,
     ServiceRefSerializer,
     TimelineEntrySerializer,
+)
+
+EscalationSerializer = inline_serializer(
+    "Escalation",
+    {
+        "incident": IncidentSerializer(),
+        "timeline_entry": TimelineEntrySerializer(),
+        "notification": drf_serializers.IntegerField(),
+        "deliveries": DeliverySerializer(many=True),
+    },
 )
 
 CONFLICT = OpenApiResponse(description="Not allowed in the incident's current state.")
@@ -104,7 +126,12 @@ class IncidentViewSet(
 
     def get_queryset(self) -> QuerySet[Incident]:
         return Incident.objects.select_related(
-            "acknowledged_by", "resolved_by", "follow_up_of", "primary_service", "merged_into"
+            "acknowledged_by",
+            "resolved_by",
+            "follow_up_of",
+            "primary_service",
+            "merged_into",
+            "assignee",
         ).prefetch_related(
             "affected__monitor",
             Prefetch("alerts", queryset=Alert.objects.only("pk", "status", "incident_id")),
@@ -120,7 +147,7 @@ class IncidentViewSet(
         return Response(self.get_serializer(self.get_queryset().get(pk=incident.pk)).data, code)
 
     def list(self, request: Request) -> Response:
-        query = IncidentQuerySerializer(data=request.query_params)
+        query = IncidentQuerySerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
         rows = filter_incidents(self.get_queryset(), query.validated_data).distinct()
         if "limit" in query.validated_data and "page_size" not in request.query_params:
@@ -231,6 +258,50 @@ class IncidentViewSet(
                 incident, reason=data["reason"], now=timezone.now(), actor=request.user
             )
         return self._show(incident)
+
+    @extend_schema(
+        request=AssignSerializer,
+        responses={200: IncidentSerializer, 409: CONFLICT},
+        summary="Assign to an operator or admin, or unassign with null (operator)",
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        data = _valid(AssignSerializer, request)
+        with service_errors():
+            incident = services.assign(
+                incident, assignee=data["assignee"], now=timezone.now(), actor=request.user
+            )
+        return self._show(incident)
+
+    @extend_schema(
+        request=EscalateSerializer,
+        responses={200: EscalationSerializer, 409: CONFLICT},
+        summary="Escalate: notify the chosen triggers, optionally raise the severity (operator)",
+    )
+    @action(detail=True, methods=["post"])
+    def escalate(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        data = _valid(EscalateSerializer, request)
+        with service_errors():
+            result = services.escalate(
+                incident,
+                triggers=data["triggers"],
+                note=data["note"],
+                severity=data.get("severity"),
+                now=timezone.now(),
+                actor=request.user,
+            )
+        shown = self.get_queryset().get(pk=incident.pk)
+        deliveries = result.notification.deliveries.select_related("notification", "trigger")
+        return Response(
+            {
+                "incident": self.get_serializer(shown).data,
+                "timeline_entry": TimelineEntrySerializer(result.entry).data,
+                "notification": result.notification.pk,
+                "deliveries": DeliverySerializer(deliveries.order_by("pk"), many=True).data,
+            }
+        )
 
     # --- correlation: alerts, merges, services, investigation --------------------------
 

@@ -29,14 +29,32 @@ from .trigger import MASK, TemplateSpec, TriggerNotifier
 MAX_URLS = 10
 
 DEFAULT_TITLE = (
+    "{{#incident_escalated}}📣 Escalated: {{incident_key}} {{incident_title}}"
+    "{{/incident_escalated}}"
+    "{{^incident_escalated}}"
     "{{#is_triggered}}🚨 Triggered{{/is_triggered}}{{#is_resolved}}✅ Resolved{{/is_resolved}}: "
     "{{alert_name}}"
+    "{{/incident_escalated}}"
 )
-DEFAULT_BODY = """{{alert_message}}
+DEFAULT_BODY = """{{#incident_escalated}}
+{{incident_escalation_note}}
+
+Severity: {{incident_severity}}{{#incident_previous_severity}} (was {{incident_previous_severity}}){{/incident_previous_severity}} · State: {{incident_state}}
+Started: {{incident_started_at}}
+Assignee: {{#incident_assignee}}{{incident_assignee}}{{/incident_assignee}}{{^incident_assignee}}nobody{{/incident_assignee}}
+Monitors: {{incident_monitors}}{{^incident_monitors}}none{{/incident_monitors}}
+Services: {{incident_services}}{{^incident_services}}none{{/incident_services}}
+Latest update: {{incident_latest_update}}{{^incident_latest_update}}none{{/incident_latest_update}}
+Escalated by {{incident_escalated_by}} at {{incident_escalated_at}}
+Open incident: {{incident_console_url}}
+{{/incident_escalated}}
+{{^incident_escalated}}
+{{alert_message}}
 
 Status: {{alert_status}} · Severity: {{alert_severity}}
 Alert: {{alert_for}} {{alert_value}} at {{alert_timestamp}}
-{{alert_cta_text}}: {{alert_cta_url}}"""
+{{alert_cta_text}}: {{alert_cta_url}}
+{{/incident_escalated}}"""  # noqa: E501 - template text, kept as users see it
 
 
 def scheme(url: str) -> str:

@@ -5,7 +5,10 @@ is the secret: shown masked). Templates: ``body`` (format ``json``).
 
 The default embed is red (15158332) while triggered and green (3066993) once
 resolved, with fields (status, severity, type, value, thresholds, message,
-incident link), a footer and the event's timestamp. ``allowed_mentions`` is
+incident link), a footer and the event's timestamp. An escalation
+(``incident_escalated``) is an orange embed: the incident, the note as its
+description, severity, state, start, assignee, monitors, services, the
+latest update and a link to the console page. ``allowed_mentions`` is
 empty, so an ``@everyone`` in a monitor name pings nobody.
 """
 
@@ -19,8 +22,38 @@ from .trigger import TemplateSpec, url_field, validate_http_url
 
 RED = 15158332
 GREEN = 3066993
+ORANGE = 15105570  # escalations
 
-DEFAULT_BODY = """{
+DEFAULT_BODY = """{{#incident_escalated}}
+{
+  "username": "{{site_name}}",
+  {{#site_logo_url}}"avatar_url": "{{site_logo_url}}",
+  {{/site_logo_url}}"content": "📣 **Incident escalated** by {{incident_escalated_by}}",
+  "allowed_mentions": {"parse": []},
+  "embeds": [
+    {
+      "title": "{{incident_key}} {{incident_title}}",
+      "url": "{{incident_console_url}}",
+      "color": 15105570,
+      "description": "{{incident_escalation_note}}",
+      "fields": [
+        {"name": "Severity", "value": "{{incident_severity}}{{#incident_previous_severity}} (was {{incident_previous_severity}}){{/incident_previous_severity}}", "inline": true},
+        {"name": "State", "value": "{{incident_state}}", "inline": true},
+        {"name": "Started", "value": "{{incident_started_at}}", "inline": true},
+        {"name": "Assignee", "value": "{{#incident_assignee}}{{incident_assignee}}{{/incident_assignee}}{{^incident_assignee}}nobody{{/incident_assignee}}", "inline": true},
+        {"name": "Monitors", "value": "{{incident_monitors}}{{^incident_monitors}}none{{/incident_monitors}}", "inline": false},
+        {"name": "Services", "value": "{{incident_services}}{{^incident_services}}none{{/incident_services}}", "inline": false},
+        {"name": "Latest update", "value": "{{incident_latest_update}}{{^incident_latest_update}}none{{/incident_latest_update}}", "inline": false},
+        {"name": "Incident", "value": "[Open in the console]({{incident_console_url}})", "inline": false}
+      ],
+      "footer": {"text": "{{site_name}} · escalated by {{incident_escalated_by}}"},
+      "timestamp": "{{incident_escalated_at}}"
+    }
+  ]
+}
+{{/incident_escalated}}
+{{^incident_escalated}}
+{
   "username": "{{site_name}}",
   {{#site_logo_url}}"avatar_url": "{{site_logo_url}}",
   {{/site_logo_url}}"content": "{{#is_triggered}}🚨 **Alert triggered**{{/is_triggered}}{{#is_resolved}}✅ **Alert resolved**{{/is_resolved}}",
@@ -44,7 +77,7 @@ DEFAULT_BODY = """{
       "timestamp": "{{alert_timestamp}}"
     }
   ]
-}
+}{{/incident_escalated}}
 """  # noqa: E501 - template text, kept as users see it
 
 

@@ -40,11 +40,31 @@ MAX_RECIPIENTS = 50
 MAX_SUBJECT = 200
 
 DEFAULT_SUBJECT = (
-    "[{{alert_severity}}] {{#is_triggered}}Triggered{{/is_triggered}}"
-    "{{#is_resolved}}Resolved{{/is_resolved}}: {{alert_name}}"
+    "[{{alert_severity}}] {{#incident_escalated}}Escalated: {{incident_key}} {{incident_title}}"
+    "{{/incident_escalated}}{{^incident_escalated}}{{#is_triggered}}Triggered{{/is_triggered}}"
+    "{{#is_resolved}}Resolved{{/is_resolved}}: {{alert_name}}{{/incident_escalated}}"
 )
 
-DEFAULT_TEXT = """{{#is_triggered}}ALERT TRIGGERED{{/is_triggered}}{{#is_resolved}}ALERT RESOLVED{{/is_resolved}}: {{alert_name}}
+DEFAULT_TEXT = """{{#incident_escalated}}
+INCIDENT ESCALATED: {{incident_key}} {{incident_title}}
+
+{{incident_escalation_note}}
+
+Severity:      {{incident_severity}}{{#incident_previous_severity}} (was {{incident_previous_severity}}){{/incident_previous_severity}}
+State:         {{incident_state}}
+Started:       {{incident_started_at}}
+Assignee:      {{#incident_assignee}}{{incident_assignee}}{{/incident_assignee}}{{^incident_assignee}}nobody{{/incident_assignee}}
+Monitors:      {{incident_monitors}}{{^incident_monitors}}none{{/incident_monitors}}
+Services:      {{incident_services}}{{^incident_services}}none{{/incident_services}}
+Escalated by:  {{incident_escalated_by}} at {{incident_escalated_at}}
+
+Latest update:
+{{incident_latest_update}}{{^incident_latest_update}}none{{/incident_latest_update}}
+
+Open incident: {{incident_console_url}}
+{{/incident_escalated}}
+{{^incident_escalated}}
+{{#is_triggered}}ALERT TRIGGERED{{/is_triggered}}{{#is_resolved}}ALERT RESOLVED{{/is_resolved}}: {{alert_name}}
 
 Status:            {{alert_status}}
 Severity:          {{alert_severity}}
@@ -58,6 +78,7 @@ Time:              {{alert_timestamp}}
 
 {{alert_cta_text}}: {{alert_cta_url}}
 
+{{/incident_escalated}}
 -- 
 Sent by {{site_name}} ({{site_url}})
 """  # noqa: E501, W291 - template text, kept as users see it
@@ -67,6 +88,24 @@ DEFAULT_HTML = """<!doctype html>
 <body style="margin:0;padding:24px;background:#f4f4f5;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;color:#18181b">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:600px;margin:0 auto;background:#ffffff;border-radius:8px;border-top:6px solid {{#is_triggered}}{{colors_down}}{{/is_triggered}}{{#is_resolved}}{{colors_up}}{{/is_resolved}}">
 <tr><td style="padding:24px">
+{{#incident_escalated}}
+<p style="margin:0 0 8px;font-size:13px;font-weight:600;text-transform:uppercase;color:{{colors_down}}">Incident escalated</p>
+<h1 style="margin:0 0 16px;font-size:20px">{{incident_key}} {{incident_title}}</h1>
+<p style="margin:0 0 16px;white-space:pre-wrap">{{incident_escalation_note}}</p>
+<table role="presentation" cellpadding="4" cellspacing="0" style="font-size:14px;margin:0 0 16px">
+<tr><td style="color:#71717a">Severity</td><td>{{incident_severity}}{{#incident_previous_severity}} (was {{incident_previous_severity}}){{/incident_previous_severity}}</td></tr>
+<tr><td style="color:#71717a">State</td><td>{{incident_state}}</td></tr>
+<tr><td style="color:#71717a">Started</td><td>{{incident_started_at}}</td></tr>
+<tr><td style="color:#71717a">Assignee</td><td>{{#incident_assignee}}{{incident_assignee}}{{/incident_assignee}}{{^incident_assignee}}nobody{{/incident_assignee}}</td></tr>
+<tr><td style="color:#71717a">Monitors</td><td>{{incident_monitors}}{{^incident_monitors}}none{{/incident_monitors}}</td></tr>
+<tr><td style="color:#71717a">Services</td><td>{{incident_services}}{{^incident_services}}none{{/incident_services}}</td></tr>
+<tr><td style="color:#71717a">Escalated by</td><td>{{incident_escalated_by}} at {{incident_escalated_at}}</td></tr>
+</table>
+<p style="margin:0 0 4px;color:#71717a">Latest update</p>
+<p style="margin:0 0 16px;white-space:pre-wrap">{{incident_latest_update}}{{^incident_latest_update}}none{{/incident_latest_update}}</p>
+<p style="margin:0"><a href="{{incident_console_url}}" style="display:inline-block;padding:10px 16px;border-radius:6px;background:#18181b;color:#ffffff;text-decoration:none">Open incident</a></p>
+{{/incident_escalated}}
+{{^incident_escalated}}
 <p style="margin:0 0 8px;font-size:13px;font-weight:600;text-transform:uppercase;color:{{#is_triggered}}{{colors_down}}{{/is_triggered}}{{#is_resolved}}{{colors_up}}{{/is_resolved}}">{{#is_triggered}}Alert triggered{{/is_triggered}}{{#is_resolved}}Alert resolved{{/is_resolved}}</p>
 <h1 style="margin:0 0 16px;font-size:20px">{{alert_name}}</h1>
 <p style="margin:0 0 16px;white-space:pre-wrap">{{alert_message}}</p>
@@ -79,6 +118,7 @@ DEFAULT_HTML = """<!doctype html>
 {{#alert_incident_url}}<tr><td style="color:#71717a">Incident</td><td><a href="{{alert_incident_url}}">{{incident_key}}</a></td></tr>{{/alert_incident_url}}
 </table>
 <p style="margin:0"><a href="{{alert_cta_url}}" style="display:inline-block;padding:10px 16px;border-radius:6px;background:#18181b;color:#ffffff;text-decoration:none">{{alert_cta_text}}</a></p>
+{{/incident_escalated}}
 </td></tr>
 </table>
 <p style="text-align:center;font-size:12px;color:#71717a">Sent by <a href="{{site_url}}" style="color:#71717a">{{site_name}}</a></p>

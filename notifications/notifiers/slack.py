@@ -8,7 +8,10 @@ neither break the JSON nor ping ``<!channel>``).
 The default message: a header (triggered / resolved), the alert name, a
 fields section (status, severity, type, value, thresholds), the message, a
 context line (time, alert id, incident) and a button to the incident (or
-the monitor), red while triggered.
+the monitor), red while triggered. For an escalation (``incident_escalated``):
+the incident, the note, severity (and what it was), state, start, assignee,
+monitors, services, the latest update, a button to the console page, and who
+escalated.
 """
 
 from __future__ import annotations
@@ -22,7 +25,57 @@ from .base import HttpSender, Outcome, register
 from .trigger import TemplateSpec, TriggerNotifier, mask_url, short_url, url_field
 from .trigger import validate_http_url as _validate_http_url
 
-DEFAULT_BODY = """{
+DEFAULT_BODY = """{{#incident_escalated}}
+{
+  "text": "Incident escalated: {{incident_key}} {{incident_title}}",
+  "blocks": [
+    {
+      "type": "header",
+      "text": {"type": "plain_text", "text": "📣 Incident escalated", "emoji": true}
+    },
+    {
+      "type": "section",
+      "text": {"type": "mrkdwn", "text": "*<{{incident_console_url}}|{{incident_key}}> {{incident_title}}*"}
+    },
+    {
+      "type": "section",
+      "text": {"type": "mrkdwn", "text": "*Why:*\\n{{incident_escalation_note}}"}
+    },
+    {
+      "type": "section",
+      "fields": [
+        {"type": "mrkdwn", "text": "*Severity:*\\n{{incident_severity}}{{#incident_previous_severity}} (was {{incident_previous_severity}}){{/incident_previous_severity}}"},
+        {"type": "mrkdwn", "text": "*State:*\\n{{incident_state}}"},
+        {"type": "mrkdwn", "text": "*Started:*\\n{{incident_started_at}}"},
+        {"type": "mrkdwn", "text": "*Assignee:*\\n{{#incident_assignee}}{{incident_assignee}}{{/incident_assignee}}{{^incident_assignee}}nobody{{/incident_assignee}}"},
+        {"type": "mrkdwn", "text": "*Monitors:*\\n{{incident_monitors}}{{^incident_monitors}}none{{/incident_monitors}}"},
+        {"type": "mrkdwn", "text": "*Services:*\\n{{incident_services}}{{^incident_services}}none{{/incident_services}}"}
+      ]
+    },
+    {
+      "type": "section",
+      "text": {"type": "mrkdwn", "text": "*Latest update:*\\n{{incident_latest_update}}{{^incident_latest_update}}none{{/incident_latest_update}}"}
+    },
+    {
+      "type": "actions",
+      "elements": [
+        {
+          "type": "button",
+          "text": {"type": "plain_text", "text": "Open incident", "emoji": true},
+          "url": "{{incident_console_url}}",
+          "style": "danger"
+        }
+      ]
+    },
+    {
+      "type": "context",
+      "elements": [{"type": "mrkdwn", "text": "Escalated by *{{incident_escalated_by}}* at {{incident_escalated_at}} · *{{site_name}}*"}]
+    }
+  ]
+}
+{{/incident_escalated}}
+{{^incident_escalated}}
+{
   "text": "{{#is_triggered}}Alert triggered{{/is_triggered}}{{#is_resolved}}Alert resolved{{/is_resolved}}: {{alert_name}}",
   "blocks": [
     {
@@ -76,7 +129,7 @@ DEFAULT_BODY = """{
       "elements": [{"type": "mrkdwn", "text": "Sent by *{{site_name}}*"}]
     }
   ]
-}
+}{{/incident_escalated}}
 """  # noqa: E501 - template text, kept as users see it
 
 

@@ -7,7 +7,10 @@ Config::
      "headers": {"Authorization": "Bearer ..."},  # optional, at most 20
      "secret": "..."}                             # optional: sign every request
 
-Templates: ``body`` (format ``json``; the default carries every variable).
+Templates: ``body`` (format ``json``; the default carries every variable of
+an alert, and for an escalation (``incident_escalated``) an
+``"event": "incident.escalated"`` object with the incident's facts, the
+note and who escalated).
 
 With a ``secret``, each request carries ``X-Beacon-Timestamp`` (unix
 seconds) and ``X-Beacon-Signature: sha256=<hex>``, the HMAC-SHA256 with the
@@ -46,7 +49,31 @@ RESERVED_HEADERS = {
 }
 _SENSITIVE = re.compile(r"auth|token|key|secret|cookie|signature|password|session", re.I)
 
-DEFAULT_BODY = """{
+DEFAULT_BODY = """{{#incident_escalated}}
+{
+  "event": "incident.escalated",
+  "incident_id": {{incident_id}},
+  "incident_key": "{{incident_key}}",
+  "incident_title": "{{incident_title}}",
+  "incident_state": "{{incident_state}}",
+  "incident_severity": "{{incident_severity}}",
+  "incident_previous_severity": {{#incident_previous_severity}}"{{incident_previous_severity}}"{{/incident_previous_severity}}{{^incident_previous_severity}}null{{/incident_previous_severity}},
+  "incident_started_at": "{{incident_started_at}}",
+  "incident_monitors": "{{incident_monitors}}",
+  "incident_services": "{{incident_services}}",
+  "incident_latest_update": "{{incident_latest_update}}",
+  "incident_assignee": {{#incident_assignee}}"{{incident_assignee}}"{{/incident_assignee}}{{^incident_assignee}}null{{/incident_assignee}},
+  "incident_url": "{{incident_url}}",
+  "incident_console_url": "{{incident_console_url}}",
+  "escalation_note": "{{incident_escalation_note}}",
+  "escalated_by": "{{incident_escalated_by}}",
+  "escalated_at": "{{incident_escalated_at}}",
+  "site_url": "{{site_url}}",
+  "site_name": "{{site_name}}"
+}
+{{/incident_escalated}}
+{{^incident_escalated}}
+{
   "alert_id": "{{alert_id}}",
   "alert_name": "{{alert_name}}",
   "alert_for": "{{alert_for}}",
@@ -72,6 +99,7 @@ DEFAULT_BODY = """{
   "colors_degraded": "{{colors_degraded}}",
   "colors_maintenance": "{{colors_maintenance}}"
 }
+{{/incident_escalated}}
 """  # noqa: E501 - template text, kept as users see it
 
 

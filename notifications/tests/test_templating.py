@@ -163,7 +163,9 @@ def test_kener_style_unquoted_numbers_are_accepted() -> None:
 
 
 def test_validation_samples_are_hostile_in_every_text_variable() -> None:
-    triggered, resolved = validation_samples(NOW)
+    triggered, resolved, escalated = validation_samples(NOW)
     assert HOSTILE in triggered["alert_name"] and HOSTILE in triggered["site_name"]
     assert HOSTILE in triggered["alert_incident_url"]
     assert resolved["alert_incident_url"] == "" and resolved["is_resolved"] is True
+    assert escalated["incident_escalated"] is True
+    assert HOSTILE in escalated["incident_escalation_note"]
