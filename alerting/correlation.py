@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from catalog.graph import Graph
+from incidents.models import SEVERITY_RANK
 
 from .tables import escape
 
@@ -45,10 +46,6 @@ def md_text(value: object) -> str:
     entities (shown as themselves, never a tag), then ``alerting.tables.escape``
     escapes the Markdown specials and folds newlines."""
     return escape(html.escape(str(value), quote=False))
-
-
-# Lower rank = more severe. Integration thresholds are lower-case names.
-SEVERITY_RANK = {"CRITICAL": 0, "WARNING": 1, "INFO": 2}
 
 
 def title_key(title: str) -> str:
@@ -62,8 +59,9 @@ def reaches(severity: str, min_severity: str | None) -> bool:
     severity counts as INFO, the lowest."""
     if min_severity is None:
         return True
+    # Integration thresholds are lower-case names; an unknown one admits only CRITICAL.
     rank = SEVERITY_RANK.get(severity.upper(), SEVERITY_RANK["INFO"])
-    return rank <= SEVERITY_RANK.get(min_severity.upper(), 0)
+    return rank >= SEVERITY_RANK.get(min_severity.upper(), SEVERITY_RANK["CRITICAL"])
 
 
 @dataclass(frozen=True)
@@ -226,4 +224,4 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 def severity_of(counts: Mapping[str, int]) -> str:
     """The most severe of the severities present (CRITICAL over WARNING over INFO)."""
     present = [s for s, n in counts.items() if n and s in SEVERITY_RANK]
-    return min(present, key=SEVERITY_RANK.__getitem__) if present else "CRITICAL"
+    return max(present, key=SEVERITY_RANK.__getitem__) if present else "CRITICAL"

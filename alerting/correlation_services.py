@@ -51,6 +51,7 @@ from incidents import services as incident_services
 from incidents.investigation_services import request_investigation
 from incidents.maintenance import active_monitor_ids
 from incidents.models import (
+    SEVERITY_RANK,
     Incident,
     IncidentMonitor,
     IncidentService,
@@ -63,7 +64,6 @@ from incidents.models import (
 )
 
 from .correlation import (
-    SEVERITY_RANK,
     AlertFacts,
     AlertLine,
     Candidate,
@@ -516,7 +516,7 @@ def _more_severe(candidate: str, current: str) -> bool:
     return (
         candidate in SEVERITY_RANK
         and current in SEVERITY_RANK
-        and SEVERITY_RANK[candidate] < SEVERITY_RANK[current]
+        and SEVERITY_RANK[candidate] > SEVERITY_RANK[current]
     )
 
 

@@ -14,8 +14,8 @@ from django.forms.boundfield import BoundField
 
 from monitors.models import Monitor
 
-from .models import Classification, Impact, Incident, Severity, State
-from .services import MAX_BODY, MAX_NOTE, SEVERITY_RANK, IncidentError
+from .models import SEVERITY_RANK, Classification, Impact, Incident, Severity, State
+from .services import MAX_BODY, MAX_NOTE, IncidentError
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 IMPACT_PREFIX = "impact_"
@@ -278,6 +278,9 @@ class EscalateForm(forms.Form):
     def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
         from notifications.models import Trigger
 
+        # Its own element ids: the incident page also holds the resolve
+        # dialog, whose note would otherwise share ``id_note`` with this one.
+        kwargs.setdefault("auto_id", "escalate_%s")
         super().__init__(*args, **kwargs)
         triggers = Trigger.objects.filter(is_active=True).order_by("name")
         self.fields["triggers"].choices = [

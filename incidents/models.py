@@ -34,6 +34,11 @@ class Severity(models.TextChoices):
     INFO = "INFO", "Info"
 
 
+#: How severe each severity is: a higher rank is more severe. The one order
+#: used everywhere (escalations, correlation, integration thresholds).
+SEVERITY_RANK: dict[str, int] = {Severity.INFO: 1, Severity.WARNING: 2, Severity.CRITICAL: 3}
+
+
 class Impact(models.TextChoices):
     DOWN = "DOWN", "Down"
     DEGRADED = "DEGRADED", "Degraded"

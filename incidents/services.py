@@ -21,6 +21,7 @@ from statuspage.audit import record
 from . import links
 from .markdown import render
 from .models import (
+    SEVERITY_RANK,
     Classification,
     Impact,
     Incident,
@@ -41,7 +42,6 @@ MAX_BODY = 20000
 MAX_NOTE = 5000
 MAX_ESCALATION_TRIGGERS = 20
 # Higher is more severe: an escalation may raise the severity, never lower it.
-SEVERITY_RANK = {Severity.INFO: 1, Severity.WARNING: 2, Severity.CRITICAL: 3}
 
 
 class IncidentError(ValueError):

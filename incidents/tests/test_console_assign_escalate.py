@@ -50,6 +50,24 @@ def incident() -> Incident:
     )
 
 
+def test_the_incident_page_has_unique_element_ids(users, incident) -> None:
+    """Labels point at ids: the escalate and resolve dialogs both have a note,
+    and a shared id sent the resolve note's label to the escalation's field."""
+    from html.parser import HTMLParser
+
+    make_trigger(name="Pager")
+    ids: list[str] = []
+
+    class Ids(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            ids.extend(value for name, value in attrs if name == "id" and value)
+
+    page = client_for(users["operator"]).get(reverse("incidents:detail", args=[incident.pk]))
+    Ids().feed(page.content.decode())
+    assert "id_note" in ids and "escalate_note" in ids
+    assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
+
+
 # --- assign --------------------------------------------------------------------------
 
 
