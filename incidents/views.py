@@ -8,6 +8,7 @@ viewers read, operators run the lifecycle, admins delete.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -225,6 +226,29 @@ def _detail(request: HttpRequest, incident: Incident, status: int = 200, **forms
     return render(request, "incidents/detail.html", context, status=status)
 
 
+def _page_action(
+    request: HttpRequest,
+    incident: Incident,
+    form: Any,
+    form_name: str,
+    act: Callable[[dict[str, Any]], str],
+) -> HttpResponse:
+    """The shape of every form on the incident page: when ``form`` is valid,
+    ``act(cleaned_data)`` calls the service and returns the success message
+    (then back to the page); an ``IncidentError`` goes onto the form, and an
+    invalid form is shown inline on the page (``form_name`` in its context),
+    with status 400."""
+    if form.is_valid():
+        try:
+            message = act(form.cleaned_data)
+        except IncidentError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, message)
+            return redirect("incidents:detail", pk=incident.pk)
+    return _detail(request, incident, 400, **{form_name: form})
+
+
 @role_required(VIEWER)
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, _incident(pk))
@@ -234,22 +258,14 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
-    form = UpdateForm(request.POST)
-    if form.is_valid():
-        try:
-            services.post_update(
-                incident,
-                state=form.cleaned_data["state"],
-                body=form.cleaned_data["body"],
-                now=timezone.now(),
-                actor=request.user,
-            )
-        except IncidentError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, "Update posted.")
-            return redirect("incidents:detail", pk=incident.pk)
-    return _detail(request, incident, 400, update_form=form)
+
+    def act(data: dict[str, Any]) -> str:
+        services.post_update(
+            incident, state=data["state"], body=data["body"], now=timezone.now(), actor=request.user
+        )
+        return "Update posted."
+
+    return _page_action(request, incident, UpdateForm(request.POST), "update_form", act)
 
 
 @role_required(OPERATOR)
@@ -265,18 +281,12 @@ def markdown_preview(request: HttpRequest) -> HttpResponse:
 @require_POST
 def incident_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
-    form = AcknowledgeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.acknowledge(
-                incident, now=timezone.now(), actor=request.user, note=form.cleaned_data["note"]
-            )
-        except IncidentError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, f"{incident.key} acknowledged.")
-            return redirect("incidents:detail", pk=incident.pk)
-    return _detail(request, incident, 400, ack_form=form)
+
+    def act(data: dict[str, Any]) -> str:
+        services.acknowledge(incident, now=timezone.now(), actor=request.user, note=data["note"])
+        return f"{incident.key} acknowledged."
+
+    return _page_action(request, incident, AcknowledgeForm(request.POST), "ack_form", act)
 
 
 @role_required(OPERATOR)
@@ -309,18 +319,12 @@ def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def incident_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(pk)
-    form = ReopenForm(request.POST)
-    if form.is_valid():
-        try:
-            services.reopen(
-                incident, reason=form.cleaned_data["reason"], now=timezone.now(), actor=request.user
-            )
-        except IncidentError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, f"{incident.key} reopened.")
-            return redirect("incidents:detail", pk=incident.pk)
-    return _detail(request, incident, 400, reopen_form=form)
+
+    def act(data: dict[str, Any]) -> str:
+        services.reopen(incident, reason=data["reason"], now=timezone.now(), actor=request.user)
+        return f"{incident.key} reopened."
+
+    return _page_action(request, incident, ReopenForm(request.POST), "reopen_form", act)
 
 
 @role_required(OPERATOR)
@@ -329,17 +333,14 @@ def incident_assign(request: HttpRequest, pk: int) -> HttpResponse:
     """POST: assign to the chosen user, to ``me``, or to nobody."""
     incident = _incident(pk)
     form = AssignForm(request.POST, user=request.user, current=incident.assignee)
-    if form.is_valid():
-        assignee = form.cleaned_data["assignee"]
-        try:
-            services.assign(incident, assignee=assignee, now=timezone.now(), actor=request.user)
-        except IncidentError as exc:
-            apply_error(form, exc)
-        else:
-            who = assignee.get_username() if assignee is not None else "nobody"
-            messages.success(request, f"{incident.key} assigned to {who}.")
-            return redirect("incidents:detail", pk=incident.pk)
-    return _detail(request, incident, 400, assign_form=form)
+
+    def act(data: dict[str, Any]) -> str:
+        assignee = data["assignee"]
+        services.assign(incident, assignee=assignee, now=timezone.now(), actor=request.user)
+        who = assignee.get_username() if assignee is not None else "nobody"
+        return f"{incident.key} assigned to {who}."
+
+    return _page_action(request, incident, form, "assign_form", act)
 
 
 @role_required(OPERATOR)
@@ -443,17 +444,14 @@ def incident_service_add(request: HttpRequest, pk: int) -> HttpResponse:
     from catalog.models import Service
 
     incident = _incident(pk)
+
+    def act(data: dict[str, Any]) -> str:
+        service = Service.objects.get(slug=data["service"])
+        links.add_services(incident, [service], now=timezone.now(), actor=request.user)
+        return f"{service.name} associated with {incident.key}."
+
     form = ServiceLinkForm(request.POST, incident=incident)
-    if form.is_valid():
-        service = Service.objects.get(slug=form.cleaned_data["service"])
-        try:
-            links.add_services(incident, [service], now=timezone.now(), actor=request.user)
-        except IncidentError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, f"{service.name} associated with {incident.key}.")
-            return redirect("incidents:detail", pk=incident.pk)
-    return _detail(request, incident, 400, service_form=form)
+    return _page_action(request, incident, form, "service_form", act)
 
 
 @role_required(OPERATOR)
