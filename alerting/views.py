@@ -9,8 +9,6 @@ resolves the alert's incident on the incident page (operators).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -23,16 +21,13 @@ from django.views.decorators.http import require_http_methods
 from accounts.decorators import role_required
 from accounts.roles import ADMIN, VIEWER
 from monitors.models import Monitor
+from statuspage.filtering import valid_filters, within_days
 
 from . import rule_services
 from .forms import AlertLogFilter, RuleForm, sentence_for
 from .models import AlertEvent, AlertRule, AlertStatus, RuleKind
 
 PAGE_SIZE = 50
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
 # --- alert log -------------------------------------------------------------------
@@ -42,8 +37,7 @@ def _day_start(day: date) -> datetime:
 def alert_log(request: HttpRequest) -> HttpResponse:
     """Every TRIGGERED / RESOLVED, newest first, filtered by the URL."""
     form = AlertLogFilter(request.GET or None)
-    form.is_valid()  # invalid filters are ignored; the valid ones still apply
-    f = getattr(form, "cleaned_data", {}) if form.is_bound else {}
+    f = valid_filters(form)
     qs = AlertEvent.objects.select_related("rule", "monitor", "incident", "alert")
     if f.get("rule"):
         qs = qs.filter(rule=f["rule"])
@@ -51,10 +45,7 @@ def alert_log(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(monitor=f["monitor"])
     if f.get("status"):
         qs = qs.filter(status=f["status"])
-    if f.get("start"):
-        qs = qs.filter(at__gte=_day_start(f["start"]))
-    if f.get("end"):
-        qs = qs.filter(at__lt=_day_start(f["end"] + timedelta(days=1)))
+    qs = within_days(qs, "at", f.get("start"), f.get("end"))
     page = Paginator(qs.order_by("-at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     filtered = any(f.get(name) for name in ("rule", "monitor", "status", "start", "end"))
     return render(

@@ -9,7 +9,7 @@ viewers read, operators run the lifecycle, admins delete.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.decorators import role_required
 from accounts.roles import ADMIN, OPERATOR, VIEWER
 from monitors.models import Monitor
+from statuspage.filtering import within_days
 
 from . import investigation_services, links, merging, services
 from .forms import (
@@ -56,10 +57,6 @@ def _date(text: str) -> date | None:
         return None
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
-
-
 def filter_incidents(params: Any, user: Any = None) -> tuple[QuerySet[Incident], dict[str, Any]]:
     """The incidents matching the list's URL filters, and the cleaned filters.
     ``assignee`` is a username, ``me`` (``user``) or ``none`` (unassigned)."""
@@ -84,10 +81,7 @@ def filter_incidents(params: Any, user: Any = None) -> tuple[QuerySet[Incident],
         qs = qs.filter(affected__monitor__tag=monitor).distinct()
     since = _date(params.get("from", ""))
     until = _date(params.get("to", ""))
-    if since:
-        qs = qs.filter(started_at__gte=_day_start(since))
-    if until:
-        qs = qs.filter(started_at__lt=_day_start(until + timedelta(days=1)))
+    qs = within_days(qs, "started_at", since, until)
     assignee = params.get("assignee", "").strip()[:150]
     if assignee == "none":
         qs = qs.filter(assignee__isnull=True)

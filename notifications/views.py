@@ -8,7 +8,6 @@ admins configure and test triggers, operators retry deliveries.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import role_required
 from accounts.roles import ADMIN, OPERATOR, VIEWER
+from statuspage.filtering import valid_filters, within_days
 
 from . import sending, trigger_services
 from .forms import DeliveryFilter, TriggerFilter, TriggerForm
@@ -29,10 +29,6 @@ from .notifiers import trigger_kinds
 
 PAGE_SIZE = 50
 RECENT = 10
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -45,8 +41,7 @@ def _htmx(request: HttpRequest) -> bool:
 @role_required(VIEWER)
 def trigger_list(request: HttpRequest) -> HttpResponse:
     form = TriggerFilter(request.GET or None)
-    form.is_valid()  # invalid filters are ignored; the valid ones still apply
-    f = getattr(form, "cleaned_data", {}) if form.is_bound else {}
+    f = valid_filters(form)
     last = Delivery.objects.filter(trigger=OuterRef("pk")).order_by("-created_at", "-id")
     qs = Trigger.objects.annotate(
         rule_count=Count("rules", distinct=True),
@@ -220,8 +215,7 @@ def trigger_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(VIEWER)
 def delivery_list(request: HttpRequest) -> HttpResponse:
     form = DeliveryFilter(request.GET or None)
-    form.is_valid()
-    f = getattr(form, "cleaned_data", {}) if form.is_bound else {}
+    f = valid_filters(form)
     qs = Delivery.objects.select_related("notification", "trigger")
     if f.get("status"):
         qs = qs.filter(status=f["status"])
@@ -229,10 +223,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(trigger=f["trigger"])
     if f.get("event"):
         qs = qs.filter(notification__event=f["event"])
-    if f.get("start"):
-        qs = qs.filter(created_at__gte=_day_start(f["start"]))
-    if f.get("end"):
-        qs = qs.filter(created_at__lt=_day_start(f["end"] + timedelta(days=1)))
+    qs = within_days(qs, "created_at", f.get("start"), f.get("end"))
     page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     filtered = any(f.get(name) for name in ("status", "trigger", "event", "start", "end"))
     return render(
